@@ -1,0 +1,4 @@
+// Package erl turns environment episodes into training batches: batched multi-turn rollouts,
+// GRPO groups, the reflection gate, reflections and guided second attempts, the cross-episode
+// memory, selective distillation, evaluation, and the training loop that ties them together.
+package erl

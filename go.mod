@@ -1,0 +1,3 @@
+module github.com/erlgo/erlgo
+
+go 1.26
