@@ -2,4 +2,24 @@
 // lookups, LayerNorm, causal attention, GELU, log-softmax with gather, and the AdamW update,
 // each with its gradient. Every kernel works on flat row-major float32 slices and has a plain
 // float64 reference beside it that the tests hold it to.
+//
+// # Conventions
+//
+// Outputs are overwritten, not accumulated, unless a kernel's documentation says otherwise
+// (EmbeddingBackward accumulates). An output documented as optional may be nil, and the
+// kernel then skips computing it. Slices may be longer than a kernel needs; only the leading
+// elements are read or written. Outputs must not overlap inputs unless the documentation
+// allows it.
+//
+// Dimensions, slice lengths and indices are checked before any work starts, and a mistake
+// panics with a message that names the kernel and the argument, as gonum's BLAS does: they
+// are programming errors, not conditions to recover from.
+//
+// # Concurrency and allocation
+//
+// A kernel whose work is large enough spreads it over runtime.GOMAXPROCS(0) goroutines and
+// returns when all have finished. Such a call allocates a few small objects to start them;
+// smaller calls run on the caller's goroutine and allocate nothing. The only other
+// allocation is the scratch space of AttentionBackward when its caller passes none.
+// Different kernels may run concurrently on disjoint outputs.
 package kernels

@@ -1,0 +1,167 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// attnBlock is how many query rows share one pair of Gemm calls, and how many key rows the
+// backward pass treats together. A block of queries only needs the keys up to its last row,
+// so smaller blocks skip more of the causally masked upper triangle (at 32 and T = 128, 62%
+// of the full T×T work remains, against 50% at best), while larger blocks give Gemm more
+// rows to amortise its calls over.
+const attnBlock = 32
+
+// AttentionForward: causal multi-head self-attention. qkv is (B,T,3C) holding q|k|v per position (head h uses columns h*hd:(h+1)*hd of each third, hd = C/NH); out is (B,T,C); att (B,NH,T,T) receives the softmax probabilities, saved for backward. Scale 1/sqrt(hd). Key j is visible to query i iff j <= i and j < lens[b] (lens nil: all T). A query row with no visible key (only possible when lens[b]==0) outputs zeros.
+//
+// Every element of att is written: probabilities of keys that are not visible are exactly 0.
+// Query rows at or past lens[b] still attend to the visible keys; the caller masks their
+// loss. The (b, h) pairs run concurrently.
+func AttentionForward(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
+	const kernel = "AttentionForward"
+	hd := checkAttention(kernel, qkv, att, lens, B, T, C, NH)
+	mustLen(kernel, "out", out, B*T*C)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	C3 := 3 * C
+	parallelFor(B*NH, T*T*hd, func(lo, hi int) {
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/NH, bh%NH
+			L := seqLen(lens, b, T)
+			q := qkv[b*T*C3+h*hd:]
+			k, v := q[C:], q[2*C:]
+			o := out[b*T*C+h*hd:]
+			p := att[bh*T*T : (bh+1)*T*T]
+			for i0 := 0; i0 < T; i0 += attnBlock {
+				i1 := min(i0+attnBlock, T)
+				nk := min(i1, L) // keys that some query of the block sees
+				gemm(false, true, i1-i0, nk, hd, scale, q[i0*C3:], C3, k, C3, 0, p[i0*T:], T)
+				for i := i0; i < i1; i++ {
+					softmaxRow(p[i*T:(i+1)*T], min(i+1, L))
+				}
+				gemm(false, false, i1-i0, hd, nk, 1, p[i0*T:], T, v, C3, 0, o[i0*C:], C)
+			}
+		}
+	})
+}
+
+// AttentionBackward writes dqkv (B,T,3C) from dout (B,T,C), using qkv and att from the forward pass; scratch must hold at least B*NH*T*T floats (or be nil to allocate).
+//
+// With P = att and S the scaled scores, the pass computes dV = Pᵀ·dO, dP = dO·Vᵀ,
+// dS = P∘(dP − rowsum(P∘dP)), dQ = dS·K·scale and dK = dSᵀ·Q·scale, leaving dS in scratch.
+// Rows of dK and dV for keys at or past lens[b] are zero.
+func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens []int32, B, T, C, NH int) {
+	const kernel = "AttentionBackward"
+	hd := checkAttention(kernel, qkv, att, lens, B, T, C, NH)
+	mustLen(kernel, "dqkv", dqkv, B*T*3*C)
+	mustLen(kernel, "dout", dout, B*T*C)
+	if scratch == nil {
+		scratch = make([]float32, B*NH*T*T)
+	}
+	mustLen(kernel, "scratch", scratch, B*NH*T*T)
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	C3 := 3 * C
+	parallelFor(B*NH, 2*T*T*hd, func(lo, hi int) {
+		for bh := lo; bh < hi; bh++ {
+			b, h := bh/NH, bh%NH
+			L := seqLen(lens, b, T)
+			q := qkv[b*T*C3+h*hd:]
+			k, v := q[C:], q[2*C:]
+			dq := dqkv[b*T*C3+h*hd:]
+			dk, dv := dq[C:], dq[2*C:]
+			do := dout[b*T*C+h*hd:]
+			p := att[bh*T*T : (bh+1)*T*T]
+			ds := scratch[bh*T*T : (bh+1)*T*T]
+			for i0 := 0; i0 < T; i0 += attnBlock {
+				i1 := min(i0+attnBlock, T)
+				nk := min(i1, L)
+				gemm(false, true, i1-i0, nk, hd, 1, do[i0*C:], C, v, C3, 0, ds[i0*T:], T)
+				for i := i0; i < i1; i++ {
+					softmaxBackwardRow(ds[i*T:i*T+nk], p[i*T:i*T+nk])
+				}
+				gemm(false, false, i1-i0, hd, nk, scale, ds[i0*T:], T, k, C3, 0, dq[i0*C3:], C3)
+			}
+			// Key block [j0, j1) is seen only by queries from j0 on. Its columns of P and dS
+			// hold zeros wherever the mask hides a key, so the products need no masking.
+			for j0 := 0; j0 < L; j0 += attnBlock {
+				j1 := min(j0+attnBlock, L)
+				gemm(true, false, j1-j0, hd, T-j0, 1, p[j0*T+j0:], T, do[j0*C:], C, 0, dv[j0*C3:], C3)
+				gemm(true, false, j1-j0, hd, T-j0, scale, ds[j0*T+j0:], T, q[j0*C3:], C3, 0, dk[j0*C3:], C3)
+			}
+			for j := L; j < T; j++ {
+				clear(dk[j*C3 : j*C3+hd])
+				clear(dv[j*C3 : j*C3+hd])
+			}
+		}
+	})
+}
+
+// softmaxRow turns the first n scores of row into probabilities and zeroes the rest.
+func softmaxRow(row []float32, n int) {
+	s := row[:n]
+	clear(row[n:])
+	if n == 0 {
+		return
+	}
+	mx := maxOf(s)
+	var sum float64
+	for j, v := range s {
+		e := exp32(v - mx)
+		s[j] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for j := range s {
+		s[j] *= inv
+	}
+}
+
+// softmaxBackwardRow turns dp, the gradient with respect to the probabilities p of one row,
+// into the gradient with respect to the scores, in place.
+func softmaxBackwardRow(dp, p []float32) {
+	dp = dp[:len(p)]
+	var dot float64
+	for j, v := range p {
+		dot += float64(v) * float64(dp[j])
+	}
+	d := float32(dot)
+	for j, v := range p {
+		dp[j] = v * (dp[j] - d)
+	}
+}
+
+// maxOf returns the largest element of the non-empty s.
+func maxOf(s []float32) float32 {
+	mx := s[0]
+	for _, v := range s[1:] {
+		if v > mx {
+			mx = v
+		}
+	}
+	return mx
+}
+
+// seqLen returns the number of valid positions of sequence b.
+func seqLen(lens []int32, b, T int) int {
+	if lens == nil {
+		return T
+	}
+	return int(lens[b])
+}
+
+// checkAttention validates the shared arguments of the attention kernels and returns the head dimension.
+func checkAttention(kernel string, qkv, att []float32, lens []int32, B, T, C, NH int) int {
+	mustDim(kernel, "B", B, 0)
+	mustDim(kernel, "T", T, 0)
+	mustDim(kernel, "NH", NH, 1)
+	mustDim(kernel, "C", C, NH)
+	if C%NH != 0 {
+		panic(fmt.Sprintf("kernels: %s: C = %d is not a multiple of NH = %d", kernel, C, NH))
+	}
+	mustLen(kernel, "qkv", qkv, B*T*3*C)
+	mustLen(kernel, "att", att, B*NH*T*T)
+	if lens != nil {
+		mustLen(kernel, "lens", lens, B)
+		mustIndices(kernel, "lens", lens[:B], T+1)
+	}
+	return C / NH
+}

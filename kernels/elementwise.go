@@ -1,0 +1,52 @@
+package kernels
+
+// Add: out = a + b elementwise (out may alias a or b). AddBias: adds bias (C) to every row of x (N×C) in place. SumRows: dbias[j] = sum_i dout[i,j] (overwrites).
+//
+// Add works on len(out) elements.
+func Add(out, a, b []float32) {
+	n := len(out)
+	mustLen("Add", "a", a, n)
+	mustLen("Add", "b", b, n)
+	parallelFor(n, 1, func(lo, hi int) {
+		o, y := out[lo:hi], b[lo:hi]
+		for i, v := range a[lo:hi] {
+			o[i] = v + y[i]
+		}
+	})
+}
+
+// AddBias adds bias (C) to every row of x (N×C) in place, rows concurrently.
+func AddBias(x, bias []float32, N, C int) {
+	const kernel = "AddBias"
+	mustDim(kernel, "N", N, 0)
+	mustDim(kernel, "C", C, 0)
+	mustLen(kernel, "x", x, N*C)
+	mustLen(kernel, "bias", bias, C)
+	bias = bias[:C]
+	parallelFor(N, C, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			addTo(x[i*C:], bias)
+		}
+	})
+}
+
+// SumRows sets dbias[j] = sum_i dout[i,j] for the N×C matrix dout, the gradient of AddBias.
+// The sums accumulate in float64, over blocks of columns concurrently.
+func SumRows(dbias, dout []float32, N, C int) {
+	const kernel = "SumRows"
+	mustDim(kernel, "N", N, 0)
+	mustDim(kernel, "C", C, 0)
+	mustLen(kernel, "dbias", dbias, C)
+	mustLen(kernel, "dout", dout, N*C)
+	forColumnBlocks(C, N, func(c0, c1 int) {
+		var acc [colBlock]float64
+		for i := range N {
+			for j, v := range dout[i*C+c0 : i*C+c1] {
+				acc[j] += float64(v)
+			}
+		}
+		for j := range c1 - c0 {
+			dbias[c0+j] = float32(acc[j])
+		}
+	})
+}

@@ -1,0 +1,111 @@
+package kernels
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// sgemm is gonum's native BLAS, named directly rather than through blas32's replaceable
+// global, so that a blas32.Use elsewhere in the program cannot change what these kernels
+// run. It is row-major, like every slice here, so operands pass through unchanged.
+var sgemm = gonum.Implementation{}.Sgemm
+
+// Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, op(X) = X or Xᵀ.
+// op(A) is m×k, op(B) is k×n, C is m×n; lda, ldb, ldc are row strides.
+//
+// A is stored k×m when transA is set and m×k otherwise, and likewise B. With beta = 0, C is
+// overwritten without being read, so it may hold anything, NaN included.
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
+	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GemmStridedBatched runs batch independent Gemms whose operands start strideA, strideB, strideC elements apart.
+//
+// A stride of 0 for A or B reuses one matrix for every product. The C matrices must not
+// overlap, because the products run concurrently when they are large enough.
+func GemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
+	checkGemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		// The products do not read A or B then, and the checks allowed them to be empty.
+		a, strideA, b, strideB = nil, 0, nil, 0
+	}
+	parallelFor(batch, m*n*k, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			gemm(transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
+		}
+	})
+}
+
+// gemm runs one checked product.
+func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		// gonum asks for a longer A than an m×0 matrix needs, so scale C here.
+		scaleMatrix(m, n, beta, c, ldc)
+		return
+	}
+	sgemm(blasTranspose(transA), blasTranspose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// scaleMatrix sets C = beta*C; with beta = 0 it writes zeros, so that NaN in C does not survive.
+func scaleMatrix(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+func blasTranspose(t bool) blas.Transpose {
+	if t {
+		return blas.Trans
+	}
+	return blas.NoTrans
+}
+
+// checkGemm validates a batch of products; Gemm is the batch of one with zero strides.
+func checkGemm(kernel string, transA, transB bool, m, n, k int, a []float32, lda, strideA int, b []float32, ldb, strideB int, c []float32, ldc, strideC, batch int) {
+	mustDim(kernel, "m", m, 0)
+	mustDim(kernel, "n", n, 0)
+	mustDim(kernel, "k", k, 0)
+	mustDim(kernel, "batch", batch, 0)
+	rowsA, colsA := m, k
+	if transA {
+		rowsA, colsA = k, m
+	}
+	rowsB, colsB := k, n
+	if transB {
+		rowsB, colsB = n, k
+	}
+	checkOperand(kernel, "a", a, rowsA, colsA, lda, strideA, batch)
+	checkOperand(kernel, "b", b, rowsB, colsB, ldb, strideB, batch)
+	checkOperand(kernel, "c", c, m, n, ldc, strideC, batch)
+}
+
+// checkOperand validates batch stored rows×cols matrices with row stride ld, stride elements apart.
+func checkOperand(kernel, name string, s []float32, rows, cols, ld, stride, batch int) {
+	if ld < max(1, cols) {
+		panic(fmt.Sprintf("kernels: %s: ld%s = %d, need at least %d for a stored %d×%d matrix", kernel, name, ld, max(1, cols), rows, cols))
+	}
+	mustDim(kernel, "stride"+name, stride, 0)
+	if rows == 0 || cols == 0 || batch == 0 {
+		return
+	}
+	if need := (batch-1)*stride + (rows-1)*ld + cols; len(s) < need {
+		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, need %d for %d stored %d×%d matrices with row stride %d and batch stride %d",
+			kernel, name, len(s), need, batch, rows, cols, ld, stride))
+	}
+}

@@ -1,0 +1,114 @@
+package kernels
+
+import "math"
+
+// layerNormEps is added to the variance before the square root, as in GPT-2.
+const layerNormEps = 1e-5
+
+// LayerNormForward normalises each of the N rows of x (C columns) with eps 1e-5, scales by weight, adds bias; saves mean and rstd (length N) for the backward pass.
+//
+// rstd is 1/sqrt(variance + eps), with the biased variance. mean and rstd are optional:
+// inference passes nil for both. Rows are processed concurrently.
+func LayerNormForward(out, mean, rstd, x, weight, bias []float32, N, C int) {
+	const kernel = "LayerNormForward"
+	mustDim(kernel, "N", N, 0)
+	mustDim(kernel, "C", C, 1)
+	mustLen(kernel, "out", out, N*C)
+	mustLenOpt(kernel, "mean", mean, N)
+	mustLenOpt(kernel, "rstd", rstd, N)
+	mustLen(kernel, "x", x, N*C)
+	mustLen(kernel, "weight", weight, C)
+	mustLen(kernel, "bias", bias, C)
+	weight, bias = weight[:C], bias[:C]
+	parallelFor(N, C, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			xi := x[i*C : (i+1)*C]
+			oi := out[i*C : (i+1)*C]
+			var sum float64
+			for _, v := range xi {
+				sum += float64(v)
+			}
+			m := sum / float64(C)
+			// Two passes, because the one-pass E[x²]−E[x]² loses the variance of rows whose
+			// mean is large beside their spread.
+			var ss float64
+			for _, v := range xi {
+				d := float64(v) - m
+				ss += d * d
+			}
+			rs := 1 / math.Sqrt(ss/float64(C)+layerNormEps)
+			for j, v := range xi {
+				oi[j] = float32((float64(v)-m)*rs)*weight[j] + bias[j]
+			}
+			if mean != nil {
+				mean[i] = float32(m)
+			}
+			if rstd != nil {
+				rstd[i] = float32(rs)
+			}
+		}
+	})
+}
+
+// LayerNormBackward writes dx (N×C), dweight and dbias (C) from dout; any of the three may be nil.
+//
+// mean and rstd are those saved by LayerNormForward. dx is computed over rows, and dweight
+// and dbias over blocks of columns, each concurrently; the column sums accumulate in float64.
+func LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd []float32, N, C int) {
+	const kernel = "LayerNormBackward"
+	mustDim(kernel, "N", N, 0)
+	mustDim(kernel, "C", C, 1)
+	mustLenOpt(kernel, "dx", dx, N*C)
+	mustLenOpt(kernel, "dweight", dweight, C)
+	mustLenOpt(kernel, "dbias", dbias, C)
+	mustLen(kernel, "dout", dout, N*C)
+	mustLen(kernel, "x", x, N*C)
+	mustLen(kernel, "weight", weight, C)
+	mustLen(kernel, "mean", mean, N)
+	mustLen(kernel, "rstd", rstd, N)
+	if dx != nil {
+		weight := weight[:C]
+		parallelFor(N, 2*C, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				xi := x[i*C : (i+1)*C]
+				gi := dout[i*C : (i+1)*C]
+				di := dx[i*C : (i+1)*C]
+				m, r := mean[i], rstd[i]
+				// dx = rstd·(g − mean(g) − x̂·mean(g∘x̂)) with g = weight∘dout, x̂ the normalised x.
+				var sg, sgx float64
+				for j, v := range xi {
+					g := weight[j] * gi[j]
+					sg += float64(g)
+					sgx += float64(g * (v - m) * r)
+				}
+				mg, mgx := float32(sg/float64(C)), float32(sgx/float64(C))
+				for j, v := range xi {
+					di[j] = r * (weight[j]*gi[j] - mg - (v-m)*r*mgx)
+				}
+			}
+		})
+	}
+	if dweight == nil && dbias == nil {
+		return
+	}
+	forColumnBlocks(C, 2*N, func(c0, c1 int) {
+		var dw, db [colBlock]float64
+		for i := range N {
+			xi := x[i*C+c0 : i*C+c1]
+			gi := dout[i*C+c0 : i*C+c1]
+			m, r := mean[i], rstd[i]
+			for j, g := range gi {
+				dw[j] += float64(g * (xi[j] - m) * r)
+				db[j] += float64(g)
+			}
+		}
+		for j := range c1 - c0 {
+			if dweight != nil {
+				dweight[c0+j] = float32(dw[j])
+			}
+			if dbias != nil {
+				dbias[c0+j] = float32(db[j])
+			}
+		}
+	})
+}

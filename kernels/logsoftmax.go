@@ -1,0 +1,81 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// LogSoftmaxGatherForward: for each of the N rows of logits (V columns) with targets[i] >= 0, logp[i] = logits[i,targets[i]] - logsumexp(logits[i,:]) and lse[i] = that logsumexp; rows with targets[i] < 0 get logp 0 (masked).
+//
+// lse is optional, and when given it is written for every row, masked or not, so that other
+// terms of the loss (the entropy, say) can use it. Rows are processed concurrently.
+func LogSoftmaxGatherForward(logp, lse, logits []float32, targets []int32, N, V int) {
+	const kernel = "LogSoftmaxGatherForward"
+	checkLogSoftmaxGather(kernel, logits, targets, N, V)
+	mustLen(kernel, "logp", logp, N)
+	mustLenOpt(kernel, "lse", lse, N)
+	parallelFor(N, V, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := logits[i*V : (i+1)*V]
+			l := logSumExp(row)
+			if lse != nil {
+				lse[i] = float32(l)
+			}
+			if t := targets[i]; t >= 0 {
+				logp[i] = float32(float64(row[t]) - l)
+			} else {
+				logp[i] = 0
+			}
+		}
+	})
+}
+
+// LogSoftmaxGatherBackward: dlogits[i,j] = dlogp[i]*(onehot(targets[i])_j - softmax(logits[i])_j); masked rows get zeros.
+//
+// lse is the one LogSoftmaxGatherForward wrote. Rows are processed concurrently.
+func LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse []float32, targets []int32, N, V int) {
+	const kernel = "LogSoftmaxGatherBackward"
+	checkLogSoftmaxGather(kernel, logits, targets, N, V)
+	mustLen(kernel, "dlogits", dlogits, N*V)
+	mustLen(kernel, "dlogp", dlogp, N)
+	mustLen(kernel, "lse", lse, N)
+	parallelFor(N, V, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d := dlogits[i*V : (i+1)*V]
+			t := targets[i]
+			if t < 0 {
+				clear(d)
+				continue
+			}
+			g, l := dlogp[i], lse[i]
+			for j, v := range logits[i*V : (i+1)*V] {
+				d[j] = -g * exp32(v-l)
+			}
+			d[t] += g
+		}
+	})
+}
+
+// logSumExp returns log Σ e^row[j] for a non-empty row, shifted by the row's maximum so
+// that no term overflows.
+func logSumExp(row []float32) float64 {
+	mx := maxOf(row)
+	var sum float64
+	for _, v := range row {
+		sum += float64(exp32(v - mx))
+	}
+	return float64(mx) + math.Log(sum)
+}
+
+// checkLogSoftmaxGather validates the arguments the two passes share.
+func checkLogSoftmaxGather(kernel string, logits []float32, targets []int32, N, V int) {
+	mustDim(kernel, "N", N, 0)
+	mustDim(kernel, "V", V, 1)
+	mustLen(kernel, "logits", logits, N*V)
+	mustLen(kernel, "targets", targets, N)
+	for i, t := range targets[:N] {
+		if int(t) >= V {
+			panic(fmt.Sprintf("kernels: %s: targets[%d] = %d, not below V = %d (a negative target masks the row)", kernel, i, t, V))
+		}
+	}
+}

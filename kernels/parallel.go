@@ -1,0 +1,70 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// minParallelWork is the amount of work, in element operations, below which a kernel stays
+// on the calling goroutine. Starting and joining goroutines costs a few microseconds, about
+// what one core needs to stream this many float32 values.
+const minParallelWork = 1 << 15
+
+// chunksPerWorker is how many ranges each worker takes on average. Handing out several
+// ranges per worker, first come first served, keeps workers busy when ranges cost unequal
+// amounts, as attention heads over sequences of different lengths do.
+const chunksPerWorker = 4
+
+// parallelFor calls body on disjoint ranges [lo, hi) that together cover [0, n). cost is the
+// work per index in element operations. When n*cost is below minParallelWork, or only one
+// processor is available, body runs once over [0, n) on the calling goroutine; otherwise
+// up to runtime.GOMAXPROCS(0) goroutines, the caller's included, share the ranges.
+func parallelFor(n, cost int, body func(lo, hi int)) {
+	workers := min(runtime.GOMAXPROCS(0), n, n*cost/minParallelWork)
+	if workers <= 1 {
+		if n > 0 {
+			body(0, n)
+		}
+		return
+	}
+	chunks := min(n, chunksPerWorker*workers)
+	var next atomic.Int64
+	work := func() {
+		for {
+			c := int(next.Add(1) - 1)
+			if c >= chunks {
+				return
+			}
+			body(c*n/chunks, (c+1)*n/chunks)
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+}
+
+// lineFloats is the number of float32 values in a 64-byte cache line.
+const lineFloats = 16
+
+// colBlock is the most columns forColumnBlocks hands body at once. Column reductions keep
+// one float64 accumulator per column on the stack: a block must fit in L1 beside the rows
+// streaming past, and be wide enough to read each row in long runs.
+const colBlock = 128
+
+// forColumnBlocks calls body on disjoint column ranges [c0, c1) of at most colBlock columns
+// that together cover [0, C), concurrently when there is enough work; colCost is the work
+// per column, in element operations. Ranges other than the last start and end on multiples
+// of lineFloats, so no two workers write into the same cache line of a row.
+func forColumnBlocks(C, colCost int, body func(c0, c1 int)) {
+	lines := (C + lineFloats - 1) / lineFloats
+	parallelFor(lines, lineFloats*colCost, func(lo, hi int) {
+		end := min(hi*lineFloats, C)
+		for c0 := lo * lineFloats; c0 < end; c0 += colBlock {
+			body(c0, min(c0+colBlock, end))
+		}
+	})
+}
