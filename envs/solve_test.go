@@ -1,0 +1,130 @@
+package envs
+
+import (
+	"errors"
+	"testing"
+)
+
+// shortestByBruteForce tries every action sequence of up to depth moves and returns the length
+// of the shortest that solves g, or -1 if none does.
+func shortestByBruteForce(g Game, depth int) int {
+	var solves func(g Game, d int) bool
+	solves = func(g Game, d int) bool {
+		if g.Solved() {
+			return true
+		}
+		if d == 0 || g.Done() {
+			return false
+		}
+		for _, a := range Actions {
+			c := g.Clone()
+			c.Step(a)
+			if solves(c, d-1) {
+				return true
+			}
+		}
+		return false
+	}
+	for d := 0; d <= depth; d++ {
+		if solves(g, d) {
+			return d
+		}
+	}
+	return -1
+}
+
+func TestSokobanSolveMatchesBruteForce(t *testing.T) {
+	const depth = 8
+	levels := [][]string{
+		{"#####", "#@$.#", "#####"},
+		{"#######", "#.$@$.#", "#######"},
+		{"######", "#@#. #", "# $  #", "######"},
+		{"######", "#.   #", "# ## #", "# $@ #", "######"},
+		{"#######", "#@    #", "# $$  #", "#  .. #", "#######"},
+		{"######", "#    #", "# #$ #", "#  .@#", "######"},
+		{"#####", "#$  #", "#  .#", "# @ #", "#####"}, // the box is stuck in a corner
+	}
+	g6, err := NewSokobanGenerator(3, SokobanOptions{MinSide: 6, MaxSide: 7, MaxMoves: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 25 {
+		task, err := g6.Unique()
+		if err != nil {
+			t.Fatal(err)
+		}
+		levels = append(levels, task.Layout)
+	}
+	var long int // levels whose optimal solution exceeds depth
+	for _, layout := range levels {
+		s, err := ParseSokoban(layout, depth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := shortestByBruteForce(s, depth)
+		sol, err := s.Solve(SolveLimits{})
+		switch {
+		case want >= 0 && (err != nil || len(sol) != want):
+			t.Errorf("%q: Solve() = %v, %v; brute force finds %d moves", layout, sol, err, want)
+		case want < 0 && err == nil && len(sol) <= depth:
+			t.Errorf("%q: Solve() = %v, but no sequence of %d moves solves it", layout, sol, depth)
+		case want < 0 && err == nil:
+			long++
+		}
+		bounded, berr := s.Solve(SolveLimits{MaxMoves: depth})
+		if (want < 0) != (berr != nil) || want >= 0 && len(bounded) != want {
+			t.Errorf("%q: Solve(MaxMoves %d) = %v, %v; brute force finds %d", layout, depth, bounded, berr, want)
+		}
+		if want < 0 && !errors.Is(berr, ErrSearchLimit) && !errors.Is(berr, ErrUnsolvable) {
+			t.Errorf("%q: bounded Solve error %v", layout, berr)
+		}
+		if err != nil {
+			continue
+		}
+		replay := s.Clone()
+		for _, a := range sol {
+			replay.Step(a)
+		}
+		if len(sol) <= depth && !replay.Solved() {
+			t.Errorf("%q: solution %v does not solve it", layout, sol)
+		}
+	}
+	if long == 0 {
+		t.Error("no level needed more than 8 moves: the test does not cover long solutions")
+	}
+}
+
+func TestSokobanSolveLimits(t *testing.T) {
+	corner, err := ParseSokoban([]string{"#####", "#$  #", "#  .#", "# @ #", "#####"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := corner.Solve(SolveLimits{}); !errors.Is(err, ErrUnsolvable) {
+		t.Errorf("box in a corner: error %v, want ErrUnsolvable", err)
+	}
+	far, err := ParseSokoban([]string{"##########", "#@      $.#", "##########"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lim  SolveLimits
+		want error
+	}{
+		{SolveLimits{}, nil},
+		{SolveLimits{MaxMoves: 7}, nil},
+		{SolveLimits{MaxMoves: 6}, ErrSearchLimit},
+		{SolveLimits{MaxStates: 4}, ErrSearchLimit},
+	} {
+		sol, err := far.Solve(tc.lim)
+		if !errors.Is(err, tc.want) || err == nil && len(sol) != 7 {
+			t.Errorf("Solve(%+v) = %v, %v; want %v", tc.lim, sol, err, tc.want)
+		}
+	}
+	done := far.Clone().(*Sokoban)
+	for range 7 {
+		done.Step(Right)
+	}
+	if sol, err := done.Solve(SolveLimits{}); err != nil || len(sol) != 0 {
+		t.Errorf("solved board: Solve() = %v, %v; want no actions", sol, err)
+	}
+}
