@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/erlgo/erlgo/erl"
+)
+
+const compareDoc = `
+Compares training runs: prints a table of each run's length, cost, final and best held-out
+success and late training success before and after reflection, and writes one figure of
+held-out success (sampled; greedy where a run has no sampled evaluation) against training
+steps, environment steps and wall-clock minutes. Runs are named by their directory's base
+name; runs whose names collide are named by the algorithm in their config.json, then by path.`
+
+// runCompare is the compare command.
+func runCompare(sio stdio, args []string) error {
+	fs := newFlagSet("compare", "RUN_DIR... [--out FILE.png] [--names a,b,c]", compareDoc)
+	out := fs.String("out", "compare.png", "figure `FILE` (PNG)")
+	names := fs.String("names", "", "comma-separated run `NAMES`, one per RUN_DIR")
+
+	// Flags may follow the run directories, where parseFlags would take the first directory
+	// as an unexpected argument; so the directories are taken out one by one, and parseFlags
+	// reports the mistakes and help requests as for every command.
+	fs.SetOutput(io.Discard)
+	var dirs []string
+	for rest := args; ; {
+		if fs.Parse(rest) != nil || fs.NArg() == 0 {
+			if err := parseFlags(fs, rest, sio); err != nil {
+				return err
+			}
+			break
+		}
+		dirs = append(dirs, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	if len(dirs) == 0 {
+		return usagef("no RUN_DIR given")
+	}
+	runNames := defaultRunNames(dirs)
+	if *names != "" {
+		runNames = strings.Split(*names, ",")
+		if len(runNames) != len(dirs) {
+			return usagef("--names gives %d names for %d run dirs", len(runNames), len(dirs))
+		}
+	}
+
+	runs := make([]erl.Run, len(dirs))
+	for i, dir := range dirs {
+		recs, err := readRun(dir)
+		if err != nil {
+			return err
+		}
+		runs[i] = erl.Run{Name: runNames[i], Records: recs}
+	}
+	fmt.Fprint(sio.out, erl.CompareTable(runs))
+	if err := erl.PlotCompare(*out, runs); err != nil {
+		return err
+	}
+	fmt.Fprintf(sio.out, "wrote %s\n", *out)
+	return nil
+}
+
+// readRun reads the records of the run in dir, with errors that say what is wrong with dir.
+func readRun(dir string) ([]erl.Record, error) {
+	info, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("run dir %s does not exist", dir)
+	case err != nil:
+		return nil, err
+	case !info.IsDir():
+		return nil, fmt.Errorf("%s is not a run directory", dir)
+	}
+	path := filepath.Join(dir, erl.MetricsJSONLFile)
+	recs, err := erl.ReadMetrics(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("run dir %s has no %s: not a run, or one that has not begun", dir, erl.MetricsJSONLFile)
+	case err != nil:
+		return nil, err
+	case len(recs) == 0:
+		return nil, fmt.Errorf("%s has no records yet: the run has not finished a step", path)
+	}
+	return recs, nil
+}
+
+// defaultRunNames names each run by its directory's base name. Runs whose names collide are
+// renamed by the algorithm in their config.json, and those that still collide by their path.
+func defaultRunNames(dirs []string) []string {
+	names := make([]string, len(dirs))
+	for i, dir := range dirs {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs // so that "." is named too
+		}
+		names[i] = filepath.Base(dir)
+	}
+	for _, rename := range []func(dir string) string{configAlgo, filepath.Clean} {
+		count := make(map[string]int)
+		for _, n := range names {
+			count[n]++
+		}
+		for i, n := range names {
+			if count[n] > 1 {
+				if r := rename(dirs[i]); r != "" {
+					names[i] = r
+				}
+			}
+		}
+	}
+	return names
+}
+
+// configAlgo returns the "algo" of the config.json in dir, or "" if there is none.
+func configAlgo(dir string) string {
+	raw, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return ""
+	}
+	var cfg struct {
+		Algo string `json:"algo"`
+	}
+	if json.Unmarshal(raw, &cfg) != nil {
+		return ""
+	}
+	return cfg.Algo
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/erlgo/erlgo/erl"
+)
+
+// writeRun makes a run directory under root with steps records and, if algo is not empty, a
+// config.json naming it.
+func writeRun(t *testing.T, root, name, algo string, steps int) string {
+	t.Helper()
+	dir := filepath.Join(root, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if algo != "" {
+		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"algo":"`+algo+`","steps":9}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, err := erl.OpenMetrics(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s <= steps; s++ {
+		r := erl.Record{Step: s, WallSeconds: float64(10 * s), EnvSteps: int64(100 * s), SuccessPre: 0.5}
+		if s%2 == 0 {
+			v := float64(s) / float64(steps)
+			r.EvalSampled = &v
+		}
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCompare(t *testing.T) {
+	root := t.TempDir()
+	erlDir := writeRun(t, root, "erl-sokoban-s1", "erl", 10)
+	rlvrDir := writeRun(t, root, "rlvr-sokoban-s1", "rlvr", 8)
+	erlSeed := writeRun(t, filepath.Join(root, "a"), "seed1", "erl", 4)
+	rlvrSeed := writeRun(t, filepath.Join(root, "b"), "seed1", "rlvr", 4)
+	noAlgo := writeRun(t, filepath.Join(root, "c"), "seed1", "", 4)
+	erlSeed2 := writeRun(t, filepath.Join(root, "d"), "seed1", "erl", 4)
+	empty := writeRun(t, root, "empty", "erl", 0)
+	notRun := filepath.Join(root, "not-a-run")
+	if err := os.Mkdir(notRun, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	figure := filepath.Join(root, "cmp.png")
+
+	for _, tc := range []struct {
+		name      string
+		args      []string
+		wantCode  int
+		wantNames []string // the first column of the table's rows
+		wantErr   string   // substring of stderr
+	}{
+		{
+			name:      "base names",
+			args:      []string{erlDir, rlvrDir, "--out", figure},
+			wantNames: []string{"erl-sokoban-s1", "rlvr-sokoban-s1"},
+		},
+		{
+			name:      "flags first",
+			args:      []string{"--out", figure, erlDir, rlvrDir},
+			wantNames: []string{"erl-sokoban-s1", "rlvr-sokoban-s1"},
+		},
+		{
+			name:      "colliding names take the algorithm",
+			args:      []string{erlSeed, rlvrSeed, noAlgo, "--out", figure},
+			wantNames: []string{"erl", "rlvr", "seed1"},
+		},
+		{
+			name:      "colliding algorithms take the path",
+			args:      []string{erlSeed, erlSeed2, rlvrSeed, "--out", figure},
+			wantNames: []string{erlSeed, erlSeed2, "rlvr"},
+		},
+		{
+			name:      "names flag",
+			args:      []string{erlDir, rlvrDir, "--names", "ERL,RLVR", "--out", figure},
+			wantNames: []string{"ERL", "RLVR"},
+		},
+		{"names count mismatch", []string{erlDir, rlvrDir, "--names", "ERL"}, 2, nil, "2 run dirs"},
+		{"no run dir", []string{"--out", figure}, 2, nil, "no RUN_DIR"},
+		{"missing run dir", []string{erlDir, filepath.Join(root, "nope")}, 1, nil, "nope does not exist"},
+		{"not a run dir", []string{notRun}, 1, nil, "has no metrics.jsonl"},
+		{"run without records", []string{empty}, 1, nil, "has no records yet"},
+		{"unknown flag", []string{erlDir, "--bogus"}, 2, nil, "bogus"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(figure)
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"compare"}, tc.args...), stdio{out: &stdout, err: &stderr})
+			if code != tc.wantCode {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if tc.wantNames == nil {
+				if !strings.Contains(stderr.String(), tc.wantErr) {
+					t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tc.wantErr)
+				}
+				return
+			}
+			lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+			var names []string
+			for _, l := range lines[1 : len(lines)-1] {
+				names = append(names, strings.Fields(l)[0])
+			}
+			if !reflect.DeepEqual(names, tc.wantNames) {
+				t.Errorf("run names %q, want %q; stdout:\n%s", names, tc.wantNames, stdout.String())
+			}
+			if last := lines[len(lines)-1]; last != "wrote "+figure {
+				t.Errorf("last line %q, want %q", last, "wrote "+figure)
+			}
+			f, err := os.Open(figure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := png.Decode(f); err != nil {
+				t.Errorf("%s: %v", figure, err)
+			}
+		})
+	}
+}
+
+func TestCompareHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"compare", "--help"}, stdio{out: &stdout, err: &stderr}); code != 0 {
+		t.Fatalf("exit code %d; stderr:\n%s", code, stderr.String())
+	}
+	if want := "Usage: erlgo compare RUN_DIR..."; !strings.HasPrefix(stdout.String(), want) {
+		t.Errorf("help = %q, want it to begin %q", stdout.String(), want)
+	}
+}
+
+func TestCompareDefaultOut(t *testing.T) {
+	dir := writeRun(t, t.TempDir(), "run", "erl", 3)
+	t.Chdir(t.TempDir())
+	var stdout bytes.Buffer
+	if err := runCompare(stdio{out: &stdout}, []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("compare.png"); err != nil {
+		t.Errorf("default figure: %v", err)
+	}
+}
