@@ -18,8 +18,9 @@
 // # Concurrency and allocation
 //
 // A kernel whose work is large enough spreads it over runtime.GOMAXPROCS(0) goroutines and
-// returns when all have finished. Such a call allocates a few small objects to start them;
-// smaller calls run on the caller's goroutine and allocate nothing. The only other
-// allocation is the scratch space of AttentionBackward when its caller passes none.
+// returns when all have finished. Kernels allocate nothing in proportion to their work: a call
+// allocates one or two closures of about a hundred bytes that carry the work to the
+// goroutines, and the goroutines when it starts them. The one other allocation is the scratch
+// space of AttentionBackward when its caller passes none.
 // Different kernels may run concurrently on disjoint outputs.
 package kernels

@@ -17,7 +17,7 @@ func GeluForward(out, x []float32) {
 	parallelFor(len(x), 1, func(lo, hi int) {
 		o := out[lo:hi]
 		for i, v := range x[lo:hi] {
-			o[i] = v / (1 + exp32(-2*geluScale*(v+geluCubic*v*v*v)))
+			o[i] = v / (1 + geluExp(v))
 		}
 	})
 }
@@ -31,10 +31,18 @@ func GeluBackward(dx, x, dout []float32) {
 	parallelFor(len(x), 1, func(lo, hi int) {
 		d, g := dx[lo:hi], dout[lo:hi]
 		for i, v := range x[lo:hi] {
-			// gelu = x·s with s = σ(2u), and s' = 2·s·(1−s)·u'.
-			s := 1 / (1 + exp32(-2*geluScale*(v+geluCubic*v*v*v)))
+			// gelu = x·s with s = σ(2u), so gelu' = s + x·2·s·(1−s)·u'. 1−s is taken as e·s,
+			// which keeps its relative accuracy where s is close to 1.
+			e := geluExp(v)
+			s := 1 / (1 + e)
 			du := geluScale * (1 + 3*geluCubic*v*v)
-			d[i] = g[i] * (s + 2*v*s*(1-s)*du)
+			d[i] = g[i] * (s + 2*v*s*(e*s)*du)
 		}
 	})
+}
+
+// geluExp returns e^(−2u) for GELU's u(x), capped at e^80 so that e·s stays finite (and
+// close to 1) where x is so negative that e^(−2u) would overflow.
+func geluExp(v float32) float32 {
+	return exp32(min(-2*geluScale*(v+geluCubic*v*v*v), 80))
 }

@@ -100,7 +100,9 @@ func checkOperand(kernel, name string, s []float32, rows, cols, ld, stride, batc
 	if ld < max(1, cols) {
 		panic(fmt.Sprintf("kernels: %s: ld%s = %d, need at least %d for a stored %d×%d matrix", kernel, name, ld, max(1, cols), rows, cols))
 	}
-	mustDim(kernel, "stride"+name, stride, 0)
+	if stride < 0 {
+		panic(fmt.Sprintf("kernels: %s: stride%s = %d, must be at least 0", kernel, name, stride))
+	}
 	if rows == 0 || cols == 0 || batch == 0 {
 		return
 	}

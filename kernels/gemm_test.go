@@ -117,7 +117,7 @@ func TestGemmPanics(t *testing.T) {
 		{"len(b) = 12, need 15", func() { Gemm(false, false, 3, 3, 4, 1, a, 4, b, 4, 0, c, 3) }},
 		{"len(c) = 12, need 13", func() { Gemm(false, true, 3, 3, 4, 1, a, 4, b, 4, 0, c, 5) }},
 		{"len(a) = 12, need 14", func() { GemmStridedBatched(false, false, 1, 1, 2, 1, a, 2, 6, b, 1, 0, 0, c, 1, 1, 3) }},
-		{"strideb = -1", func() { GemmStridedBatched(false, false, 1, 1, 1, 1, a, 1, 1, b, 1, -1, 0, c, 1, 1, 2) }},
+		{"strideb = -1, must be at least 0", func() { GemmStridedBatched(false, false, 1, 1, 1, 1, a, 1, 1, b, 1, -1, 0, c, 1, 1, 2) }},
 	} {
 		mustPanic(t, tc.want, tc.f)
 	}

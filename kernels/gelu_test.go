@@ -1,0 +1,61 @@
+package kernels
+
+import (
+	"fmt"
+	"testing"
+)
+
+// geluInputs returns n inputs spread over GELU's whole range, with the extremes where the
+// exponential overflows or underflows at the front.
+func geluInputs(rng interface{ NormFloat64() float64 }, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(3 * rng.NormFloat64())
+	}
+	copy(x, []float32{-100, -12, 0, 12, 100})
+	return x
+}
+
+func TestGelu(t *testing.T) {
+	rng := newRand(t)
+	for _, n := range []int{1, 7, 100_003} {
+		name := fmt.Sprintf("n=%d", n)
+		x, dout := geluInputs(rng, n), randn(rng, n, 1)
+		out := poisoned(n)
+		GeluForward(out, x)
+		want := make([]float64, n)
+		refGeluForward(want, to64(x))
+		checkClose(t, name+"/forward", out, want, 1e-5)
+
+		dx := poisoned(n)
+		GeluBackward(dx, x, dout)
+		refGeluBackward(want, to64(x), to64(dout))
+		checkClose(t, name+"/backward", dx, want, 1e-5)
+	}
+}
+
+func TestGeluInPlace(t *testing.T) {
+	rng := newRand(t)
+	x, dout := geluInputs(rng, 1000), randn(rng, 1000, 1)
+	want := make([]float64, len(x))
+	refGeluBackward(want, to64(x), to64(dout))
+	GeluBackward(dout, x, dout)
+	checkClose(t, "backward", dout, want, 1e-5)
+	refGeluForward(want, to64(x))
+	GeluForward(x, x)
+	checkClose(t, "forward", x, want, 1e-5)
+}
+
+func TestGeluGrad(t *testing.T) {
+	rng := newRand(t)
+	x, dout := geluInputs(rng, 200), randn(rng, 200, 1)
+	dx := make([]float32, len(x))
+	GeluBackward(dx, x, dout)
+	x64 := to64(x)
+	f := func() []float64 {
+		y := make([]float64, len(x64))
+		refGeluForward(y, x64)
+		return y
+	}
+	checkGrad(t, "dx", dx, x64, f, to64(dout), 1e-4)
+}
