@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/erlgo/erlgo/envs"
+)
+
+const levelsDoc = `
+Generates distinct random levels of an environment, deterministically from the seed, and
+writes them as JSON lines, one level a line:
+
+  {"layout":["######","#@ $.#","######"],"max_steps":8,"env":"sokoban"}
+
+Sokoban levels follow the paper: sides 6 to 8, border walls, one box, one goal, optimal
+solution at most 8 moves (its test split has sides 7 and 8: --min-side 7). FrozenLake levels
+follow the reference implementation: sides 2 to 9, tiles frozen with a probability drawn in
+[0.6, 0.85], goal reachable within the step budget.`
+
+// runLevels implements erlgo levels.
+func runLevels(sio stdio, args []string) error {
+	fs := newFlagSet("levels", "[flags]", levelsDoc)
+	env := fs.String("env", envs.EnvSokoban, "environment: "+strings.Join(envs.EnvNames(), " or "))
+	n := fs.Int("n", 100, "number of levels")
+	seed := fs.Uint64("seed", 1, "random seed")
+	out := fs.String("out", "-", "output file, or - for standard output")
+	minSide := fs.Int("min-side", 0, "smallest board side (0: the environment's default)")
+	maxSide := fs.Int("max-side", 0, "largest board side (0: the environment's default)")
+	if err := parseFlags(fs, args, sio); err != nil {
+		return err
+	}
+	if *n < 0 {
+		return usagef("negative -n %d", *n)
+	}
+	g, err := levelGenerator(*env, *seed, *minSide, *maxSide)
+	if err != nil {
+		return usageError{err}
+	}
+	bar := newProgress(sio.err, *n, "levels")
+	tasks := make([]envs.Task, 0, *n)
+	for len(tasks) < *n {
+		// Chunks keep the bar moving without a callback in the generator.
+		chunk, err := g.Generate(min(256, *n-len(tasks)))
+		tasks = append(tasks, chunk...)
+		bar.set(len(tasks))
+		if err != nil {
+			bar.finish()
+			return fmt.Errorf("generated %d of %d levels: %w", len(tasks), *n, err)
+		}
+	}
+	bar.finish()
+	if *out == "-" {
+		return envs.EncodeLevels(sio.out, tasks)
+	}
+	if err := envs.WriteLevels(*out, tasks); err != nil {
+		return err
+	}
+	fmt.Fprintf(sio.err, "wrote %d %s levels to %s\n", len(tasks), *env, *out)
+	return nil
+}
+
+func levelGenerator(env string, seed uint64, minSide, maxSide int) (*envs.Generator, error) {
+	switch env {
+	case envs.EnvSokoban:
+		return envs.NewSokobanGenerator(seed, envs.SokobanOptions{MinSide: minSide, MaxSide: maxSide})
+	case envs.EnvFrozenLake:
+		return envs.NewFrozenLakeGenerator(seed, envs.FrozenLakeOptions{MinSide: minSide, MaxSide: maxSide})
+	}
+	return envs.NewGenerator(env, seed) // for its error naming the environments
+}
+
+// progress draws a progress bar, redrawn in place, on a terminal and only once the work has
+// taken a while: quick runs and logs stay clean.
+type progress struct {
+	w        io.Writer // nil when not drawing
+	total    int
+	unit     string
+	start    time.Time
+	last     time.Time
+	shown    bool
+	interval time.Duration // between redraws
+	delay    time.Duration // before the first
+}
+
+func newProgress(w io.Writer, total int, unit string) *progress {
+	p := &progress{total: total, unit: unit, start: time.Now(), interval: 100 * time.Millisecond, delay: 500 * time.Millisecond}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.w = w
+	}
+	return p
+}
+
+func (p *progress) set(done int) {
+	now := time.Now()
+	if p.w == nil || now.Sub(p.start) < p.delay || now.Sub(p.last) < p.interval && done < p.total {
+		return
+	}
+	p.last, p.shown = now, true
+	const width = 30
+	filled := width * done / max(p.total, 1)
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d %s", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, p.total, p.unit)
+}
+
+// finish ends the bar's line, if it was drawn.
+func (p *progress) finish() {
+	if p.shown {
+		fmt.Fprintln(p.w)
+	}
+}

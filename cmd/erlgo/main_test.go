@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/erlgo/erlgo/envs"
+)
+
+// TestMain lets the test binary stand in for erlgo, for tests that need a real process (play
+// under tmux): run with ERLGO_MAIN=1 it is erlgo.
+func TestMain(m *testing.M) {
+	if os.Getenv("ERLGO_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// erlgo runs a command line on the given standard input and returns the exit status and what
+// was written.
+func erlgo(stdin string, args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(args, stdio{strings.NewReader(stdin), &out, &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestCommandLine(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, tc := range []struct {
+		args       []string
+		code       int
+		out, errex string // expected in stdout, stderr
+	}{
+		{args: nil, code: 2, errex: "Usage: erlgo <command>"},
+		{args: []string{"--help"}, code: 0, out: "  levels  generate a set of distinct random levels"},
+		{args: []string{"-h"}, code: 0, out: "  replay  replay action sequences"},
+		{args: []string{"frob"}, code: 2, errex: `erlgo: unknown command "frob"`},
+		{args: []string{"levels", "--help"}, code: 0, out: "Usage: erlgo levels [flags]"},
+		{args: []string{"play", "-help"}, code: 0, out: "-symbols string"},
+		{args: []string{"replay", "--help"}, code: 0, out: "Usage: erlgo replay < requests.jsonl"},
+		{args: []string{"levels", "--bogus"}, code: 2, errex: "erlgo levels: flag provided but not defined: -bogus\nRun 'erlgo levels --help' for usage."},
+		{args: []string{"levels", "extra"}, code: 2, errex: `unexpected argument "extra"`},
+		{args: []string{"levels", "--env", "maze"}, code: 2, errex: `unknown environment "maze"`},
+		{args: []string{"levels", "--n", "-1"}, code: 2, errex: "negative -n -1"},
+		{args: []string{"levels", "--min-side", "3"}, code: 2, errex: "side 3 is below 5"},
+		{args: []string{"levels", "--n", "1", "--out", filepath.Join(missing, "x.jsonl")}, code: 1, errex: "no such file or directory"},
+		{args: []string{"play", "--symbols", "fancy"}, code: 2, errex: `-symbols "fancy"`},
+		{args: []string{"play", "--env", "maze"}, code: 2, errex: `unknown environment "maze"`},
+		{args: []string{"play", "--levels", missing}, code: 1, errex: "no such file or directory"},
+		{args: []string{"replay", "x"}, code: 2, errex: `unexpected argument "x"`},
+	} {
+		code, out, errb := erlgo("", tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errb, tc.errex) {
+			t.Errorf("erlgo %q: exit %d, stdout %q, stderr %q; want exit %d, stdout with %q, stderr with %q",
+				tc.args, code, out, errb, tc.code, tc.out, tc.errex)
+		}
+	}
+}
+
+func TestLevels(t *testing.T) {
+	want, err := envs.GenerateFrozenLake(40, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errb := erlgo("", "levels", "--env", "frozenlake", "--n", "40", "--seed", "3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	got, err := envs.DecodeLevels(strings.NewReader(out), envs.EnvFrozenLake)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.EqualFunc(got, want, equalTasks) {
+		t.Errorf("erlgo levels --seed 3 differs from GenerateFrozenLake(40, 3)")
+	}
+
+	path := filepath.Join(t.TempDir(), "test.jsonl")
+	code, out, errb = erlgo("", "levels", "--n", "300", "--seed", "2", "--min-side", "7", "--out", path)
+	if code != 0 || out != "" || !strings.Contains(errb, "wrote 300 sokoban levels to "+path) {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	tasks, err := envs.ReadLevels(path, envs.EnvSokoban)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sides := map[int]bool{}
+	for _, task := range tasks {
+		sides[len(task.Layout)] = true
+	}
+	if len(tasks) != 300 || !sides[7] || !sides[8] || len(sides) != 2 {
+		t.Errorf("%d levels of sides %v; want 300 of sides 7 and 8", len(tasks), sides)
+	}
+}
+
+func equalTasks(a, b envs.Task) bool {
+	return a.Env == b.Env && a.MaxSteps == b.MaxSteps && slices.Equal(a.Layout, b.Layout)
+}
