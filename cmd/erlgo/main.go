@@ -36,6 +36,7 @@ var commands = []command{
 	{"levels", "generate a set of distinct random levels as JSON lines", runLevels},
 	{"play", "play levels in the terminal", runPlay},
 	{"replay", "replay action sequences read as JSON lines and report what happened", runReplay},
+	{"compare", "compare training runs: a table and a figure of held-out success", runCompare},
 }
 
 func main() {
