@@ -18,7 +18,7 @@ var ErrExhausted = errors.New("envs: the generator found no unseen level in 1000
 
 // Generator draws random levels of one environment, deterministically from a seed. It keeps a
 // set of seen levels, which Next and Unique never return: those given to Exclude and those
-// Unique returned.
+// Unique returned. A Generator is not safe for concurrent use.
 type Generator struct {
 	rng  *rand.Rand
 	draw func(*rand.Rand) Task

@@ -61,41 +61,6 @@ func TestCommandLine(t *testing.T) {
 	}
 }
 
-func TestLevels(t *testing.T) {
-	want, err := envs.GenerateFrozenLake(40, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, out, errb := erlgo("", "levels", "--env", "frozenlake", "--n", "40", "--seed", "3")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errb)
-	}
-	got, err := envs.DecodeLevels(strings.NewReader(out), envs.EnvFrozenLake)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.EqualFunc(got, want, equalTasks) {
-		t.Errorf("erlgo levels --seed 3 differs from GenerateFrozenLake(40, 3)")
-	}
-
-	path := filepath.Join(t.TempDir(), "test.jsonl")
-	code, out, errb = erlgo("", "levels", "--n", "300", "--seed", "2", "--min-side", "7", "--out", path)
-	if code != 0 || out != "" || !strings.Contains(errb, "wrote 300 sokoban levels to "+path) {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errb)
-	}
-	tasks, err := envs.ReadLevels(path, envs.EnvSokoban)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sides := map[int]bool{}
-	for _, task := range tasks {
-		sides[len(task.Layout)] = true
-	}
-	if len(tasks) != 300 || !sides[7] || !sides[8] || len(sides) != 2 {
-		t.Errorf("%d levels of sides %v; want 300 of sides 7 and 8", len(tasks), sides)
-	}
-}
-
 func equalTasks(a, b envs.Task) bool {
 	return a.Env == b.Env && a.MaxSteps == b.MaxSteps && slices.Equal(a.Layout, b.Layout)
 }
