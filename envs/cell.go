@@ -92,6 +92,15 @@ type grid struct {
 
 func (g *grid) height() int { return len(g.rowLen) }
 
+// pos returns the 1-based row and column of square i, as errors name them.
+func (g *grid) pos(i int) (row, col int) { return i/g.width + 1, i%g.width + 1 }
+
+// errorAt returns a LayoutError at square i.
+func (g *grid) errorAt(i int, format string, args ...any) *LayoutError {
+	row, col := g.pos(i)
+	return &LayoutError{Row: row, Col: col, Msg: fmt.Sprintf(format, args...)}
+}
+
 // cells returns the board as rows of the original lengths, using at for the square at index i.
 func (g *grid) cells(at func(i int) Cell) [][]Cell {
 	n := 0

@@ -63,11 +63,12 @@ func ParseFrozenLake(layout []string, maxSteps int) (*FrozenLake, error) {
 				lv.squares[i] = sqGoal
 				first = &goal
 			default:
-				return nil, &LayoutError{Row: r + 1, Col: c + 1, Msg: fmt.Sprintf("unknown character %q", ch)}
+				return nil, lv.errorAt(i, "unknown character %q", ch)
 			}
 			if first != nil {
 				if *first >= 0 {
-					return nil, &LayoutError{Row: r + 1, Col: c + 1, Msg: fmt.Sprintf("second %c (the first is at row %d, column %d)", ch, *first/width+1, *first%width+1)}
+					row, col := lv.pos(*first)
+					return nil, lv.errorAt(i, "second %c (the first is at row %d, column %d)", ch, row, col)
 				}
 				*first = i
 			}

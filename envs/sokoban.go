@@ -1,7 +1,6 @@
 package envs
 
 import (
-	"fmt"
 	"unicode/utf8"
 )
 
@@ -61,12 +60,13 @@ func ParseSokoban(layout []string, maxSteps int) (*Sokoban, error) {
 			i := r*lv.width + c
 			sq, hasBox, isPlayer, ok := xsbSquare(ch)
 			if !ok {
-				return nil, &LayoutError{Row: r + 1, Col: c + 1, Msg: fmt.Sprintf("unknown character %q", ch)}
+				return nil, lv.errorAt(i, "unknown character %q", ch)
 			}
 			lv.squares[i] = sq
 			if isPlayer {
 				if s.player >= 0 {
-					return nil, &LayoutError{Row: r + 1, Col: c + 1, Msg: fmt.Sprintf("second player (the first is at row %d, column %d)", s.player/lv.width+1, s.player%lv.width+1)}
+					row, col := lv.pos(s.player)
+					return nil, lv.errorAt(i, "second player (the first is at row %d, column %d)", row, col)
 				}
 				s.player = i
 			}
@@ -85,24 +85,20 @@ func ParseSokoban(layout []string, maxSteps int) (*Sokoban, error) {
 			c++
 		}
 	}
-	at := func(i int) (row, col int) { return i/lv.width + 1, i%lv.width + 1 }
 	switch {
 	case s.player < 0:
 		return nil, &LayoutError{Msg: "no player"}
 	case boxes > goals:
-		r, c := at(lastBox)
-		return nil, &LayoutError{Row: r, Col: c, Msg: fmt.Sprintf("%d boxes but %d goals", boxes, goals)}
+		return nil, lv.errorAt(lastBox, "%d boxes but %d goals", boxes, goals)
 	case goals > boxes:
-		r, c := at(lastGoal)
-		return nil, &LayoutError{Row: r, Col: c, Msg: fmt.Sprintf("%d boxes but %d goals", boxes, goals)}
+		return nil, lv.errorAt(lastGoal, "%d boxes but %d goals", boxes, goals)
 	case boxes == 0:
 		return nil, &LayoutError{Msg: "no boxes"}
 	case s.misplaced == 0:
 		return nil, &LayoutError{Msg: "every box is already on a goal"}
 	}
 	if i := lv.exit(s.player); i >= 0 {
-		r, c := at(i)
-		return nil, &LayoutError{Row: r, Col: c, Msg: "the player can walk off the map here: the walls do not enclose it"}
+		return nil, lv.errorAt(i, "the player can walk off the map here: the walls do not enclose it")
 	}
 	return s, nil
 }
