@@ -103,7 +103,19 @@ func EncodeLevels(w io.Writer, tasks []Task) error {
 
 // WriteLevels writes tasks to the file path as EncodeLevels does. It writes a temporary file
 // beside path and renames it, so that path is either left as it was or holds the whole set.
+// A symbolic link to an existing file is followed, and something other than a regular file (a pipe, /dev/stdout)
+// is written to directly: renaming over either would replace it.
 func WriteLevels(path string, tasks []Task) (err error) {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		return errors.Join(EncodeLevels(f, tasks), f.Close())
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -127,7 +128,6 @@ func TestReadLevelsNamesFile(t *testing.T) {
 
 func TestWriteLevelsLeavesNothingHalfWritten(t *testing.T) {
 	dir := t.TempDir()
-	// Renaming onto a non-empty directory fails after the temporary file is written.
 	target := filepath.Join(dir, "levels.jsonl")
 	if err := os.MkdirAll(filepath.Join(target, "sub"), 0o755); err != nil {
 		t.Fatal(err)
@@ -149,5 +149,47 @@ func TestWriteLevelsLeavesNothingHalfWritten(t *testing.T) {
 	}
 	if want := `{"layout":["SG"],"max_steps":8,"env":"frozenlake"}` + "\n"; buf.String() != want {
 		t.Errorf("encoded %q, want %q", buf.String(), want)
+	}
+}
+
+func TestWriteLevelsThroughLinksAndPipes(t *testing.T) {
+	dir := t.TempDir()
+	tasks := []Task{{Env: EnvFrozenLake, Layout: []string{"SG"}, MaxSteps: 8}}
+	want := `{"layout":["SG"],"max_steps":8,"env":"frozenlake"}` + "\n"
+
+	file, link := filepath.Join(dir, "levels.jsonl"), filepath.Join(dir, "link.jsonl")
+	if err := os.WriteFile(file, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteLevels(link, tasks); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v, %v", fi.Mode(), err)
+	}
+	if got, _ := os.ReadFile(file); string(got) != want {
+		t.Errorf("the link's target holds %q, want %q", got, want)
+	}
+
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes:", err)
+	}
+	read := make(chan []byte)
+	go func() {
+		got, _ := os.ReadFile(fifo)
+		read <- got
+	}()
+	if err := WriteLevels(fifo, tasks); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-read; string(got) != want {
+		t.Errorf("the pipe carried %q, want %q", got, want)
+	}
+	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the pipe was replaced: %v, %v", fi.Mode(), err)
 	}
 }
