@@ -111,38 +111,42 @@ func (p *player) play(next func() (string, envs.Task, error)) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", title, err)
 		}
-		status, note := fmt.Sprintf("Step 0 of %d.", g.MaxSteps()), ""
-		for {
-			p.draw(title, g, status, note)
-			word, err := p.keys()
-			if errors.Is(err, io.EOF) {
-				return nil
+		if quit, err := p.level(title, g); quit || err != nil {
+			return err
+		}
+	}
+}
+
+// level plays one level until the player asks for the next one or quits.
+func (p *player) level(title string, g envs.Game) (quit bool, err error) {
+	status, note := fmt.Sprintf("Step 0 of %d.", g.MaxSteps()), ""
+	for {
+		p.draw(title, g, status, note)
+		word, err := p.keys()
+		if errors.Is(err, io.EOF) {
+			return true, nil
+		}
+		if err != nil {
+			return true, err
+		}
+		switch strings.ToLower(word) {
+		case "q", "quit":
+			return true, nil
+		case "n", "next":
+			return false, nil
+		}
+		a, err := envs.ParseAction(word)
+		switch {
+		case err != nil:
+			note = fmt.Sprintf("Unknown command %q.", word)
+		case g.Done():
+			note = "The episode is over: n for the next level, q to quit."
+		default:
+			effect := "moved"
+			if !g.Step(a).Effective {
+				effect = "no effect"
 			}
-			if err != nil {
-				return err
-			}
-			note = ""
-			switch cmd := strings.ToLower(word); {
-			case cmd == "q" || cmd == "quit":
-				return nil
-			case cmd == "n" || cmd == "next":
-			default:
-				a, err := envs.ParseAction(word)
-				switch {
-				case err != nil:
-					note = fmt.Sprintf("Unknown command %q.", word)
-				case g.Done():
-					note = "The episode is over: n for the next level, q to quit."
-				default:
-					effect := "moved"
-					if !g.Step(a).Effective {
-						effect = "no effect"
-					}
-					status = fmt.Sprintf("Step %d of %d. %v: %s.", g.Steps(), g.MaxSteps(), a, effect)
-				}
-				continue
-			}
-			break // to the next level
+			status, note = fmt.Sprintf("Step %d of %d. %v: %s.", g.Steps(), g.MaxSteps(), a, effect), ""
 		}
 	}
 }
