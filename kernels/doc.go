@@ -18,9 +18,11 @@
 // # Concurrency and allocation
 //
 // A kernel whose work is large enough spreads it over runtime.GOMAXPROCS(0) goroutines and
-// returns when all have finished. Kernels allocate nothing in proportion to their work: a call
-// allocates one or two closures of about a hundred bytes that carry the work to the
-// goroutines, and the goroutines when it starts them. The one other allocation is the scratch
-// space of AttentionBackward when its caller passes none.
-// Different kernels may run concurrently on disjoint outputs.
+// returns when all have finished; different kernels may run concurrently on disjoint outputs.
+//
+// Apart from the scratch space AttentionBackward allocates when its caller passes none,
+// kernels allocate nothing in proportion to their work: a call allocates up to three closures
+// of about a hundred bytes that carry its work to the goroutines (and the goroutines, when it
+// starts them), and the attention kernels take per-head buffers from a sync.Pool, which
+// allocates only when it is empty.
 package kernels
