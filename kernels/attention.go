@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"sync"
 )
 
 // attnBlock is how many query rows share one pair of products, and how many key columns
@@ -18,20 +17,8 @@ const attnBlock = 32
 // rather than along the head dimension, which at 16 to 64 is too short to amortise a call:
 // at hd = 16 this makes the products three times faster.
 
-// headBufs holds the transposition buffers, so that steady-state calls allocate none.
-var headBufs sync.Pool // of *[]float32
-
-// getHeadBuf returns a pooled buffer of n floats; putHeadBuf returns it.
-func getHeadBuf(n int) *[]float32 {
-	if b, ok := headBufs.Get().(*[]float32); ok && cap(*b) >= n {
-		*b = (*b)[:n]
-		return b
-	}
-	b := make([]float32, n)
-	return &b
-}
-
-func putHeadBuf(b *[]float32) { headBufs.Put(b) }
+// headBufs holds the transposed keys and values.
+var headBufs bufPool
 
 // AttentionForward: causal multi-head self-attention. qkv is (B,T,3C) holding q|k|v per position (head h uses columns h*hd:(h+1)*hd of each third, hd = C/NH); out is (B,T,C); att (B,NH,T,T) receives the softmax probabilities, saved for backward. Scale 1/sqrt(hd). Key j is visible to query i iff j <= i and j < lens[b] (lens nil: all T). A query row with no visible key (only possible when lens[b]==0) outputs zeros.
 //
@@ -45,8 +32,8 @@ func AttentionForward(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	C3 := 3 * C
 	parallelFor(B*NH, T*T*hd, func(lo, hi int) {
-		buf := getHeadBuf(2 * hd * T)
-		defer putHeadBuf(buf)
+		buf := headBufs.get(2 * hd * T)
+		defer headBufs.put(buf)
 		kt, vt := (*buf)[:hd*T], (*buf)[hd*T:]
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/NH, bh%NH
@@ -86,8 +73,8 @@ func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens []int32, B,
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	C3 := 3 * C
 	parallelFor(B*NH, 2*T*T*hd, func(lo, hi int) {
-		buf := getHeadBuf(4 * hd * T)
-		defer putHeadBuf(buf)
+		buf := headBufs.get(4 * hd * T)
+		defer headBufs.put(buf)
 		kt, vt, dkt, dvt := (*buf)[:hd*T], (*buf)[hd*T:2*hd*T], (*buf)[2*hd*T:3*hd*T], (*buf)[3*hd*T:]
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/NH, bh%NH
@@ -125,16 +112,6 @@ func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens []int32, B,
 			}
 		}
 	})
-}
-
-// transpose sets dst[c*ldDst+r] = src[r*ldSrc+c] for the rows×cols matrix in src.
-func transpose(dst []float32, ldDst int, src []float32, ldSrc, rows, cols int) {
-	for c := range cols {
-		d := dst[c*ldDst : c*ldDst+rows]
-		for r := range d {
-			d[r] = src[r*ldSrc+c]
-		}
-	}
 }
 
 // softmaxRow turns the first n scores of row into probabilities and zeroes the rest.

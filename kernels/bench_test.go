@@ -34,6 +34,7 @@ func BenchmarkGemm(b *testing.B) {
 		{false, false, 8192, 64, 256}, // MLP down
 		{false, true, 8192, 64, 192},  // qkv input gradient
 		{true, false, 64, 192, 8192},  // qkv weight gradient
+		{true, false, 256, 768, 4096}, // qkv weight gradient, base model
 		{false, false, 512, 512, 512},
 	} {
 		name := fmt.Sprintf("%s/m=%d,n=%d,k=%d", transName(s.transA, s.transB), s.m, s.n, s.k)

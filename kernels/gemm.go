@@ -42,6 +42,15 @@ func GemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []flo
 	})
 }
 
+// transposeAWork is the size of product, in multiply-adds, from which gemm copies a
+// transposed A into row-major form first. gonum's Aᵀ·B updates each row of a 64-row block of C
+// once per row of B, and when the rows of C lie a few KB apart they collide in L1: at m = 256,
+// n = 768, k = 4096 it runs at half the speed of A·B. The copy costs 1/n of the product.
+const transposeAWork = 1 << 20
+
+// transposedA holds the copies of transposed A operands.
+var transposedA bufPool
+
 // gemm runs one checked product.
 func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
@@ -51,6 +60,12 @@ func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 		// gonum asks for a longer A than an m×0 matrix needs, so scale C here.
 		scaleMatrix(m, n, beta, c, ldc)
 		return
+	}
+	if transA && m*n*k >= transposeAWork {
+		buf := transposedA.get(m * k)
+		defer transposedA.put(buf)
+		transpose(*buf, k, a, lda, k, m)
+		a, lda, transA = *buf, k, false
 	}
 	sgemm(blasTranspose(transA), blasTranspose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
