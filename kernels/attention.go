@@ -12,12 +12,10 @@ import (
 // product more rows to amortise its calls over.
 const attnBlock = 32
 
-// The products of one head run over its keys and values transposed into hd×T buffers, so
+// headBufs holds each worker's keys and values of one head, transposed into hd×T buffers so
 // that every inner loop of gonum's Gemm (an axpy or a dot) runs along keys, up to T long,
 // rather than along the head dimension, which at 16 to 64 is too short to amortise a call:
 // at hd = 16 this makes the products three times faster.
-
-// headBufs holds the transposed keys and values.
 var headBufs bufPool
 
 // AttentionForward: causal multi-head self-attention. qkv is (B,T,3C) holding q|k|v per position (head h uses columns h*hd:(h+1)*hd of each third, hd = C/NH); out is (B,T,C); att (B,NH,T,T) receives the softmax probabilities, saved for backward. Scale 1/sqrt(hd). Key j is visible to query i iff j <= i and j < lens[b] (lens nil: all T). A query row with no visible key (only possible when lens[b]==0) outputs zeros.

@@ -6,9 +6,9 @@ import (
 	"sync/atomic"
 )
 
-// minParallelWork is the amount of work, in element operations, below which a kernel stays
-// on the calling goroutine. Starting and joining goroutines costs a few microseconds, about
-// what one core needs to stream this many float32 values.
+// minParallelWork is the least work, in element operations, worth a goroutine of its own.
+// Starting and joining goroutines costs a few microseconds, about what one core needs to
+// stream this many float32 values.
 const minParallelWork = 1 << 15
 
 // chunksPerWorker is how many ranges each worker takes on average. Handing out several
@@ -17,9 +17,9 @@ const minParallelWork = 1 << 15
 const chunksPerWorker = 4
 
 // parallelFor calls body on disjoint ranges [lo, hi) that together cover [0, n). cost is the
-// work per index in element operations. When n*cost is below minParallelWork, or only one
-// processor is available, body runs once over [0, n) on the calling goroutine; otherwise
-// up to runtime.GOMAXPROCS(0) goroutines, the caller's included, share the ranges.
+// work per index in element operations. The ranges are shared by as many goroutines, the
+// caller's included, as runtime.GOMAXPROCS(0) allows and as have minParallelWork each to do;
+// when that is one, body runs once over [0, n) on the calling goroutine.
 func parallelFor(n, cost int, body func(lo, hi int)) {
 	workers := min(runtime.GOMAXPROCS(0), n, n*cost/minParallelWork)
 	if workers <= 1 {
