@@ -52,8 +52,10 @@ const lineFloats = 16
 
 // colBlock is the most columns forColumnBlocks hands body at once. Column reductions keep
 // one float64 accumulator per column on the stack: a block must fit in L1 beside the rows
-// streaming past, and be wide enough to read each row in long runs.
-const colBlock = 128
+// streaming past (4 KiB per accumulator here), and be wide enough to read each row in long
+// runs, since rows further apart than a page defeat the hardware prefetcher: at 4096×1536,
+// SumRows took 8.8 ms with blocks of 128 columns and 3.0 ms with 512.
+const colBlock = 512
 
 // forColumnBlocks calls body on disjoint column ranges [c0, c1) of at most colBlock columns
 // that together cover [0, C), concurrently when there is enough work; colCost is the work
