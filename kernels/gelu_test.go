@@ -2,12 +2,13 @@ package kernels
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
 // geluInputs returns n inputs spread over GELU's whole range, with the extremes where the
 // exponential overflows or underflows at the front.
-func geluInputs(rng interface{ NormFloat64() float64 }, n int) []float32 {
+func geluInputs(rng *rand.Rand, n int) []float32 {
 	x := make([]float32, n)
 	for i := range x {
 		x[i] = float32(3 * rng.NormFloat64())

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -44,7 +45,7 @@ func gemmLayout(transA, transB bool, c gemmCase) (rowsA, lda, rowsB, ldb, ldc in
 
 // gemmC returns the initial C: NaN when beta is 0, since C must then not be read, and random
 // otherwise; the padding between rows is NaN either way and must stay so.
-func gemmC(rng interface{ NormFloat64() float64 }, rows, ld, n int, beta float32) []float32 {
+func gemmC(rng *rand.Rand, rows, ld, n int, beta float32) []float32 {
 	c := poisoned(rows * ld)
 	if beta != 0 {
 		for i := range rows {
