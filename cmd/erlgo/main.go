@@ -33,6 +33,8 @@ type command struct {
 // commands is the dispatch table. To add a command (train, eval, compare), write its run
 // function in a file of its own, using newFlagSet and parseFlags, and add one line here.
 var commands = []command{
+	{"train", "train a policy with ERL, RLVR or an ablation (the main job)", runTrain},
+	{"eval", "score a checkpoint's first-attempt success on held-out levels", runEval},
 	{"levels", "generate a set of distinct random levels as JSON lines", runLevels},
 	{"play", "play levels in the terminal", runPlay},
 	{"replay", "replay action sequences read as JSON lines and report what happened", runReplay},

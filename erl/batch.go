@@ -1,0 +1,148 @@
+package erl
+
+import (
+	"math"
+	"slices"
+
+	"github.com/erlgo/erlgo/model"
+)
+
+// termKind is the part of the update a trained sequence belongs to.
+type termKind int
+
+const (
+	termFirst termKind = iota
+	termSecond
+	termReflection
+	termDistill
+)
+
+// piece is one trained sequence: a context with its trained tokens at the end.
+type piece struct {
+	seq model.Sequence
+	// first is the index of the first trained token; every token from there on is trained.
+	first int
+	// logp is the sampling log-probability of each trained token.
+	logp []float32
+	adv  float32
+	term termKind
+	// unit identifies the attempt or reflection the piece belongs to, for sequence-mean
+	// aggregation: all turns of one attempt form one unit.
+	unit int
+}
+
+// updateBatch gathers the trained sequences of one step and turns them into a model.Batch with
+// the weights of the chosen aggregation.
+type updateBatch struct {
+	pieces []piece
+	units  int
+}
+
+// newUnit returns the id of a new attempt or reflection.
+func (u *updateBatch) newUnit() int {
+	u.units++
+	return u.units - 1
+}
+
+// addAttempt adds every turn of an attempt: its context followed by the action chosen. logp
+// may be nil for tokens the policy did not sample in these contexts (distillation).
+func (u *updateBatch) addAttempt(turns []model.Sequence, tokens []int32, logp []float32, adv float32, t termKind) {
+	unit := u.newUnit()
+	if logp == nil {
+		logp = make([]float32, len(turns))
+	}
+	for i, ctx := range turns {
+		u.pieces = append(u.pieces, piece{seq: appendToken(ctx, tokens[i]), first: len(ctx.Tokens),
+			logp: logp[i : i+1], adv: adv, term: t, unit: unit})
+	}
+}
+
+// addGenerated adds a prompt followed by generated tokens, all of them trained.
+func (u *updateBatch) addGenerated(prompt model.Sequence, tokens []int32, logp []float32, adv float32, t termKind) {
+	s := prompt
+	for _, tok := range tokens {
+		s = appendToken(s, tok)
+	}
+	u.pieces = append(u.pieces, piece{seq: s, first: len(prompt.Tokens), logp: logp, adv: adv, term: t, unit: u.newUnit()})
+}
+
+// appendToken returns ctx followed by tok at the next text position.
+func appendToken(ctx model.Sequence, tok int32) model.Sequence {
+	return model.Sequence{
+		Tokens: append(slices.Clip(ctx.Tokens), tok),
+		Pos:    append(slices.Clip(ctx.Pos), ctx.Pos[len(ctx.Pos)-1]+1),
+	}
+}
+
+// build returns the batch with per-token weights. Policy-gradient tokens (first, second,
+// reflection) share one normaliser and distillation tokens another: with token-mean each
+// token counts 1/N; with seq-mean each unit (attempt or reflection) counts 1/units and its
+// tokens share that equally. The term weights scale the result.
+func (u *updateBatch) build(w TermWeights, aggregation string) *model.Batch {
+	isPG := func(t termKind) bool { return t != termDistill }
+	var pgTokens, dTokens int
+	unitTokens := make([]int, u.units)
+	pgUnits, dUnits := map[int]bool{}, map[int]bool{}
+	for _, p := range u.pieces {
+		n := len(p.seq.Tokens) - p.first
+		unitTokens[p.unit] += n
+		if isPG(p.term) {
+			pgTokens += n
+			pgUnits[p.unit] = true
+		} else {
+			dTokens += n
+			dUnits[p.unit] = true
+		}
+	}
+	termWeight := [...]float64{termFirst: w.First, termSecond: w.Second, termReflection: w.Reflection, termDistill: w.Distill}
+	b := &model.Batch{}
+	for _, p := range u.pieces {
+		var norm float64
+		switch {
+		case aggregation == "seq-mean" && isPG(p.term):
+			norm = float64(len(pgUnits) * unitTokens[p.unit])
+		case aggregation == "seq-mean":
+			norm = float64(len(dUnits) * unitTokens[p.unit])
+		case isPG(p.term):
+			norm = float64(pgTokens)
+		default:
+			norm = float64(dTokens)
+		}
+		weight := float32(termWeight[p.term] / math.Max(norm, 1))
+		seqIdx := len(b.Seqs)
+		b.Seqs = append(b.Seqs, p.seq)
+		for i := p.first; i < len(p.seq.Tokens); i++ {
+			sc := model.Scored{Seq: seqIdx, Index: i, OldLogp: p.logp[i-p.first], RefLogp: p.logp[i-p.first], Advantage: p.adv}
+			if isPG(p.term) {
+				sc.PGWeight = weight
+			} else {
+				sc.DistillWeight = weight
+			}
+			b.Scored = append(b.Scored, sc)
+		}
+	}
+	return b
+}
+
+// groupAdvantages returns GRPO's advantages: each reward minus its group's mean, divided by the
+// group's standard deviation; a group whose rewards are all equal teaches nothing and gets 0.
+// groups[i] names the group of rewards[i].
+func groupAdvantages(rewards []float64, groups []int) []float32 {
+	sum, sq, n := map[int]float64{}, map[int]float64{}, map[int]float64{}
+	for i, r := range rewards {
+		sum[groups[i]] += r
+		sq[groups[i]] += r * r
+		n[groups[i]]++
+	}
+	adv := make([]float32, len(rewards))
+	for i, r := range rewards {
+		g := groups[i]
+		mean := sum[g] / n[g]
+		std := math.Sqrt(math.Max(0, sq[g]/n[g]-mean*mean))
+		if std < 1e-6 {
+			continue
+		}
+		adv[i] = float32((r - mean) / std)
+	}
+	return adv
+}

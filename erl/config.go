@@ -1,0 +1,206 @@
+package erl
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/erlgo/erlgo/envs"
+	"github.com/erlgo/erlgo/model"
+)
+
+// The named algorithms.
+const (
+	AlgoERL          = "erl"        // the full loop: reflection, memory, second attempts, distillation
+	AlgoRLVR         = "rlvr"       // first attempts only: the baseline
+	AlgoERLNoMemory  = "erl-nomem"  // ERL without the cross-episode memory
+	AlgoERLNoReflect = "erl-norefl" // second attempts see the raw first attempt and its feedback
+)
+
+// Algos lists the named algorithms.
+var Algos = []string{AlgoERL, AlgoRLVR, AlgoERLNoMemory, AlgoERLNoReflect}
+
+// Switches turn each piece of the loop on or off; the named algorithms are presets of them.
+type Switches struct {
+	// SecondAttempt retries failed first attempts, guided by a reflection or by the raw attempt.
+	SecondAttempt bool `json:"second_attempt"`
+	// Reflect writes a reflection to guide the retry; without it the retry sees the raw first
+	// attempt and its feedback.
+	Reflect bool `json:"reflect"`
+	// Memory keeps reflections that led to success and offers them to later reflections.
+	Memory bool `json:"memory"`
+	// The terms of the update: which tokens are trained.
+	TrainFirst      bool `json:"train_first"`
+	TrainSecond     bool `json:"train_second"`
+	TrainReflection bool `json:"train_reflection"`
+	TrainDistill    bool `json:"train_distill"`
+}
+
+// AlgoSwitches returns the switches of a named algorithm.
+func AlgoSwitches(algo string) (Switches, error) {
+	erl := Switches{SecondAttempt: true, Reflect: true, Memory: true, TrainFirst: true, TrainSecond: true, TrainReflection: true, TrainDistill: true}
+	switch algo {
+	case AlgoERL:
+		return erl, nil
+	case AlgoRLVR:
+		return Switches{TrainFirst: true}, nil
+	case AlgoERLNoMemory:
+		erl.Memory = false
+		return erl, nil
+	case AlgoERLNoReflect:
+		erl.Reflect, erl.Memory, erl.TrainReflection = false, false, false
+		return erl, nil
+	}
+	return Switches{}, fmt.Errorf("unknown algorithm %q (want one of %v)", algo, Algos)
+}
+
+// Config is everything a training run is made of. The zero value is not usable: start from
+// DefaultConfig.
+type Config struct {
+	Env  string `json:"env"`
+	Algo string `json:"algo"`
+	// Switches are the algorithm's, unless set explicitly in a config file.
+	Switches Switches   `json:"switches"`
+	Size     model.Size `json:"size"`
+	Device   string     `json:"device"`
+	Seed     uint64     `json:"seed"`
+	// Steps is the number of updates; Time, when positive, stops the run earlier at that much
+	// training time.
+	Steps int      `json:"steps"`
+	Time  Duration `json:"time"`
+	// Batch is the number of tasks per step; Group the attempts per task (a GRPO group).
+	Batch int `json:"batch"`
+	Group int `json:"group"`
+	// Tau is the reward gate: attempts with reward below it are reflected on and retried.
+	Tau float64 `json:"tau"`
+	// ReflectionLen is the longest reflection, in tokens.
+	ReflectionLen int `json:"reflection_len"`
+	// MemorySize bounds the memory; MemoryShown is how many of its newest reflections a
+	// reflection context holds.
+	MemorySize  int `json:"memory_size"`
+	MemoryShown int `json:"memory_shown"`
+	// Weights scale each term of the update.
+	Weights TermWeights `json:"weights"`
+	// Aggregation is "token-mean" or "seq-mean".
+	Aggregation string `json:"aggregation"`
+	// Rollout is how training attempts and reflections are sampled.
+	Rollout   model.SampleConfig `json:"rollout"`
+	Objective model.Objective    `json:"objective"`
+	Optim     model.OptimConfig  `json:"optim"`
+	// Evaluation: every EvalEvery steps (0: only at the end), on EvalLevels held-out levels (or
+	// the levels of EvalFile), greedy and sampled EvalSamples times with EvalSample.
+	EvalEvery   int                `json:"eval_every"`
+	EvalLevels  int                `json:"eval_levels"`
+	EvalFile    string             `json:"eval_file"`
+	EvalSamples int                `json:"eval_samples"`
+	EvalSample  model.SampleConfig `json:"eval_sample"`
+	// CheckpointEvery is the period of numbered checkpoints (0: only last and best).
+	CheckpointEvery int `json:"checkpoint_every"`
+	// MicroBatch is the number of sequences per run of the model's graph.
+	MicroBatch int `json:"micro_batch"`
+}
+
+// TermWeights scale the terms of the update.
+type TermWeights struct {
+	First      float64 `json:"first"`
+	Second     float64 `json:"second"`
+	Reflection float64 `json:"reflection"`
+	Distill    float64 `json:"distill"`
+}
+
+// Duration is a time.Duration written as text ("20m") in config files.
+type Duration time.Duration
+
+// MarshalText writes the duration as text.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+// UnmarshalText reads "20m", "1h30m", ...
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// DefaultConfig is the project's main job: ERL on Sokoban with the small model on the CPU.
+func DefaultConfig() Config {
+	sw, _ := AlgoSwitches(AlgoERL)
+	optim := model.DefaultOptim()
+	return Config{
+		Env: envs.EnvSokoban, Algo: AlgoERL, Switches: sw, Size: model.Small, Device: "cpu", Seed: 1,
+		Steps: 200, Batch: 16, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
+		Weights:     TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
+		Aggregation: "token-mean",
+		Rollout:     model.SampleConfig{Temperature: 1},
+		Objective:   model.DefaultObjective(),
+		Optim:       optim,
+		EvalEvery:   10, EvalLevels: 128, EvalSamples: 4,
+		EvalSample:      model.SampleConfig{Temperature: 0.7, TopP: 0.8, TopK: 20},
+		CheckpointEvery: 50,
+		MicroBatch:      64,
+	}
+}
+
+// Validate rejects a configuration that cannot work, before any training starts.
+func (c *Config) Validate() error {
+	if _, err := envs.DefaultSymbols(c.Env); err != nil {
+		return fmt.Errorf("env: %w", err)
+	}
+	if _, err := AlgoSwitches(c.Algo); err != nil {
+		return err
+	}
+	mc, err := model.NewConfig(c.Size)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.Device != "cpu" && c.Device != "cuda":
+		return fmt.Errorf("device %q is not cpu or cuda", c.Device)
+	case c.Device == "cuda":
+		return fmt.Errorf("device cuda: this build has no GPU support yet (the GPU backend is a later issue); use --device cpu")
+	case c.Steps < 1:
+		return fmt.Errorf("steps %d must be at least 1", c.Steps)
+	case c.Batch < 1:
+		return fmt.Errorf("batch %d must be at least 1", c.Batch)
+	case c.Group < 1:
+		return fmt.Errorf("group %d must be at least 1", c.Group)
+	case c.ReflectionLen < 1:
+		return fmt.Errorf("reflection_len %d must be at least 1", c.ReflectionLen)
+	case c.MemorySize < 0 || c.MemoryShown < 0 || c.MemoryShown > c.MemorySize:
+		return fmt.Errorf("memory_shown %d must lie in [0, memory_size %d]", c.MemoryShown, c.MemorySize)
+	case c.Aggregation != "token-mean" && c.Aggregation != "seq-mean":
+		return fmt.Errorf("aggregation %q is not token-mean or seq-mean", c.Aggregation)
+	case c.EvalLevels < 1 && c.EvalFile == "":
+		return fmt.Errorf("eval_levels %d must be at least 1", c.EvalLevels)
+	case c.EvalSamples < 1:
+		return fmt.Errorf("eval_samples %d must be at least 1", c.EvalSamples)
+	case c.MicroBatch < 1:
+		return fmt.Errorf("micro_batch %d must be at least 1", c.MicroBatch)
+	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0:
+		return fmt.Errorf("term weights must not be negative: %+v", c.Weights)
+	}
+	if err := c.Objective.Validate(); err != nil {
+		return fmt.Errorf("objective: %w", err)
+	}
+	if err := c.Optim.Validate(); err != nil {
+		return fmt.Errorf("optim: %w", err)
+	}
+	if need := c.longestContext(); need.tokens > mc.ContextLen || need.lastPos >= mc.ContextLen {
+		return fmt.Errorf("the longest context needs %d tokens and position %d, beyond the %s model's context length %d: shorten reflection_len or memory_shown",
+			need.tokens, need.lastPos, c.Size, mc.ContextLen)
+	}
+	return nil
+}
+
+type contextNeed struct{ tokens, lastPos int }
+
+// longestContext bounds the longest context a run builds: a reflection context with a full
+// memory on the largest board, followed by a full reflection.
+func (c *Config) longestContext() contextNeed {
+	const feedbackTokens = 14 // FEEDBACK outcome ineffective NN in_a_row NN last A reward R steps NN
+	maxSteps := envs.DefaultMaxSteps
+	boardTokens := BoardRows * BoardStride
+	text := 1 + c.MemoryShown*(1+c.ReflectionLen) + 1 + maxSteps + feedbackTokens + 1 + 1 + c.ReflectionLen + 1
+	if c.Switches.SecondAttempt && !c.Switches.Reflect {
+		text = max(text, 1+1+maxSteps+feedbackTokens+1+1+maxSteps+1)
+	}
+	return contextNeed{tokens: boardTokens + text, lastPos: TextStart + text - 1}
+}

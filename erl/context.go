@@ -1,0 +1,238 @@
+package erl
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/erlgo/erlgo/envs"
+	"github.com/erlgo/erlgo/model"
+)
+
+// Position ids. A board cell at row r, column c gets position id r·BoardStride + c, and the end
+// of its row (the NL token) the id after its last cell, so a cell has the same position embedding
+// whatever the board's size; every other token is numbered on from TextStart in order. The
+// policy thus learns where things are from the position of their tokens, as it would from a 2-D
+// picture, which a from-scratch model picks up far faster than counting row lengths.
+const (
+	// BoardStride is the number of position ids a board row gets: boards may be up to
+	// BoardStride−1 cells wide.
+	BoardStride = 10
+	// BoardRows is the tallest board.
+	BoardRows = 10
+	// TextStart is the first position id of the tokens that are not board cells.
+	TextStart = BoardStride * BoardRows
+)
+
+// Guidance is what a second attempt is given besides the board: the reflection on the first
+// attempt (ERL), or the first attempt itself and its feedback (the no-reflection ablation).
+// The zero Guidance is a first attempt's: nothing.
+type Guidance struct {
+	// Reflection is the reflection's words, without its end token.
+	Reflection []int32
+	// Attempt, when not nil, is the raw first attempt shown instead of a reflection.
+	Attempt *Attempt
+}
+
+// Contexts builds the token sequences of every role: the policy is one network that sees
+// different contexts, as the language model in the paper.
+//
+//	action turn (first attempt):   <bos> OBS board HIST a1 … ACT → next action
+//	action turn (second attempt):  <bos> REFLECT d … OBS board HIST a1 … ACT → next action
+//	  no-reflection ablation:      <bos> ATTEMPT a1 … FEEDBACK f … OBS board HIST a1 … ACT
+//	reflection:                    <bos> [MEMORY m …] ATTEMPT a1 … FEEDBACK f … OBS board REFLECT → d … <eos>
+//
+// A distilled second attempt is trained under its first-attempt contexts: no reflection, no
+// memory, exactly what the policy sees at deployment.
+type Contexts struct {
+	vocab *model.Vocab
+	cells map[string][]int32 // per environment: token of each envs.Cell, -1 where it has none
+	id    struct{ bos, eos, nl, obs, memory, reflect, attempt, feedback, hist, act, none int32 }
+	// actions maps envs.Action to its token; ActionTokens are those tokens in envs.Actions order.
+	actions      [len(envs.Actions)]int32
+	ActionTokens []int32
+	// ReflectionTokens are the tokens a reflection may use, its end token included.
+	ReflectionTokens []int32
+}
+
+// NewContexts builds the context builders over the standard vocabulary.
+func NewContexts() *Contexts {
+	v := model.StandardVocab()
+	c := &Contexts{vocab: v, cells: map[string][]int32{}}
+	c.id.bos, c.id.eos, c.id.nl, c.id.obs = v.MustID("<bos>"), v.MustID("<eos>"), v.MustID("NL"), v.MustID("OBS")
+	c.id.memory, c.id.reflect, c.id.attempt = v.MustID("MEMORY"), v.MustID("REFLECT"), v.MustID("ATTEMPT")
+	c.id.feedback, c.id.hist, c.id.act, c.id.none = v.MustID("FEEDBACK"), v.MustID("HIST"), v.MustID("ACT"), v.MustID("none")
+	for _, env := range envs.EnvNames() {
+		symbols, err := envs.DefaultSymbols(env)
+		if err != nil {
+			panic(err) // EnvNames lists only known environments
+		}
+		ids := make([]int32, len(envs.Cells))
+		for i, cell := range envs.Cells {
+			ids[i] = -1
+			if s := symbols[cell]; s != "" {
+				ids[i] = v.MustID(s)
+			}
+		}
+		c.cells[env] = ids
+	}
+	for _, a := range envs.Actions {
+		c.actions[a] = v.MustID(a.String())
+		c.ActionTokens = append(c.ActionTokens, c.actions[a])
+	}
+	for _, group := range [][]string{model.ReflectionWords, model.ActionWords, model.Digits} {
+		c.ReflectionTokens = append(c.ReflectionTokens, v.IDs(group...)...)
+	}
+	c.ReflectionTokens = append(c.ReflectionTokens, c.id.eos)
+	return c
+}
+
+// Vocab is the vocabulary the contexts are written in.
+func (c *Contexts) Vocab() *model.Vocab { return c.vocab }
+
+// EOS is the token that ends a reflection.
+func (c *Contexts) EOS() int32 { return c.id.eos }
+
+// ActionToken is the token of an action.
+func (c *Contexts) ActionToken(a envs.Action) int32 { return c.actions[a] }
+
+// TokenAction is the action of an action token.
+func (c *Contexts) TokenAction(tok int32) (envs.Action, error) {
+	for a, t := range c.actions {
+		if t == tok {
+			return envs.Action(a), nil
+		}
+	}
+	return 0, fmt.Errorf("erl: token %d is not an action", tok)
+}
+
+// seq accumulates a context.
+type seq struct {
+	model.Sequence
+	next int32 // next text position id
+}
+
+func newSeq() *seq { return &seq{next: TextStart} }
+
+func (s *seq) text(ids ...int32) {
+	for _, id := range ids {
+		s.Tokens = append(s.Tokens, id)
+		s.Pos = append(s.Pos, s.next)
+		s.next++
+	}
+}
+
+func (c *Contexts) board(s *seq, env string, cells [][]envs.Cell) error {
+	ids, ok := c.cells[env]
+	if !ok {
+		return fmt.Errorf("erl: unknown environment %q", env)
+	}
+	if len(cells) > BoardRows {
+		return fmt.Errorf("erl: the board has %d rows; the policy sees at most %d", len(cells), BoardRows)
+	}
+	s.text(c.id.obs)
+	for r, row := range cells {
+		if len(row) >= BoardStride {
+			return fmt.Errorf("erl: board row %d has %d cells; the policy sees at most %d", r+1, len(row), BoardStride-1)
+		}
+		for col, cell := range row {
+			id := ids[cell]
+			if id < 0 {
+				return fmt.Errorf("erl: %s boards have no %v cell", env, cell)
+			}
+			s.Tokens = append(s.Tokens, id)
+			s.Pos = append(s.Pos, int32(r*BoardStride+col))
+		}
+		s.Tokens = append(s.Tokens, c.id.nl)
+		s.Pos = append(s.Pos, int32(r*BoardStride+len(row)))
+	}
+	return nil
+}
+
+func (c *Contexts) actionTokens(actions []envs.Action) []int32 {
+	ids := make([]int32, len(actions))
+	for i, a := range actions {
+		ids[i] = c.actions[a]
+	}
+	return ids
+}
+
+func (c *Contexts) number(n int) []int32 {
+	var ids []int32
+	for _, d := range strconv.Itoa(n) {
+		ids = append(ids, c.vocab.MustID(string(d)))
+	}
+	return ids
+}
+
+// FeedbackTokens writes an attempt's feedback as words:
+// FEEDBACK outcome ineffective N in_a_row N last ACTION reward R steps N.
+func (c *Contexts) FeedbackTokens(f envs.Feedback) []int32 {
+	v := c.vocab
+	ids := []int32{c.id.feedback, v.MustID(f.Outcome.String())}
+	ids = append(ids, v.MustID("ineffective"))
+	ids = append(ids, c.number(f.Ineffective)...)
+	ids = append(ids, v.MustID("in_a_row"))
+	ids = append(ids, c.number(f.TrailingIneffective)...)
+	ids = append(ids, v.MustID("last"))
+	if f.HasLast {
+		ids = append(ids, c.actions[f.LastAction])
+	} else {
+		ids = append(ids, c.id.none)
+	}
+	ids = append(ids, v.MustID("reward"))
+	ids = append(ids, c.number(int(f.Reward))...)
+	ids = append(ids, v.MustID("steps"))
+	return append(ids, c.number(f.Steps)...)
+}
+
+// Turn is the context in which the policy picks its next action: the guidance (none on a first
+// attempt), the current board, and the actions of this attempt so far.
+func (c *Contexts) Turn(env string, board [][]envs.Cell, history []envs.Action, g Guidance) (model.Sequence, error) {
+	s := newSeq()
+	s.text(c.id.bos)
+	switch {
+	case g.Attempt != nil:
+		s.text(c.id.attempt)
+		s.text(c.actionTokens(g.Attempt.Actions)...)
+		s.text(c.FeedbackTokens(g.Attempt.Feedback)...)
+	case g.Reflection != nil:
+		s.text(c.id.reflect)
+		s.text(g.Reflection...)
+	}
+	if err := c.board(s, env, board); err != nil {
+		return model.Sequence{}, err
+	}
+	s.text(c.id.hist)
+	s.text(c.actionTokens(history)...)
+	s.text(c.id.act)
+	return s.Sequence, nil
+}
+
+// Reflection is the context in which the policy writes a reflection on a failed attempt: the
+// remembered reflections (nil when memory is off), the attempt's actions and feedback, and the
+// task's board. The reflection's words follow it.
+func (c *Contexts) Reflection(a *Attempt, memory [][]int32) (model.Sequence, error) {
+	s := newSeq()
+	s.text(c.id.bos)
+	for _, m := range memory {
+		s.text(c.id.memory)
+		s.text(m...)
+	}
+	s.text(c.id.attempt)
+	s.text(c.actionTokens(a.Actions)...)
+	s.text(c.FeedbackTokens(a.Feedback)...)
+	if err := c.board(s, a.Task.Env, a.Start); err != nil {
+		return model.Sequence{}, err
+	}
+	s.text(c.id.reflect)
+	return s.Sequence, nil
+}
+
+// Describe renders a sequence as words, for episode logs and tests.
+func (c *Contexts) Describe(tokens []int32) string {
+	text, err := c.vocab.Decode(tokens)
+	if err != nil {
+		return err.Error()
+	}
+	return text
+}

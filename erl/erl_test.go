@@ -1,0 +1,375 @@
+package erl
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/erlgo/erlgo/envs"
+	"github.com/erlgo/erlgo/model"
+)
+
+// testConfig is a run small enough for unit tests.
+func testConfig(algo string) Config {
+	cfg := DefaultConfig()
+	cfg.Algo = algo
+	cfg.Switches, _ = AlgoSwitches(algo)
+	cfg.Batch, cfg.Group, cfg.Steps = 3, 2, 4
+	cfg.EvalLevels, cfg.EvalSamples, cfg.EvalEvery = 4, 1, 2
+	cfg.ReflectionLen = 6
+	cfg.CheckpointEvery = 0
+	return cfg
+}
+
+func newTestTrainer(t *testing.T, cfg Config) *Trainer {
+	t.Helper()
+	tr, err := NewTrainer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func sokobanTask(t *testing.T, seed uint64) envs.Task {
+	t.Helper()
+	tasks, err := envs.GenerateSokoban(1, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tasks[0]
+}
+
+// attemptWith plays the given actions on a task, as a policy would have.
+func attemptWith(t *testing.T, c *Contexts, task envs.Task, actions []envs.Action, guide Guidance) *Attempt {
+	t.Helper()
+	g, err := task.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Attempt{Task: task, Start: g.Cells(), Guide: guide}
+	for _, act := range actions {
+		if g.Done() {
+			break
+		}
+		board := g.Cells()
+		ctx, err := c.Turn(task.Env, board, a.Actions, guide)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Turns = append(a.Turns, ctx)
+		a.Boards = append(a.Boards, board)
+		a.Tokens = append(a.Tokens, c.ActionToken(act))
+		a.Logp = append(a.Logp, -1.4)
+		a.Actions = append(a.Actions, act)
+		g.Step(act)
+	}
+	a.Feedback = g.Feedback()
+	a.Reward, a.Solved = a.Feedback.Reward, g.Solved()
+	return a
+}
+
+func solution(t *testing.T, task envs.Task) []envs.Action {
+	t.Helper()
+	g, err := envs.ParseSokoban(task.Layout, task.MaxSteps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sol, err := g.Solve(envs.SolveLimits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sol
+}
+
+func TestGateSkipsSolvedAttempts(t *testing.T) {
+	attempts := []*Attempt{{Reward: 1}, {Reward: 0}, {Reward: 0.5}, {Reward: 1}}
+	if got := gate(attempts, 1); !slices.Equal(got, []int{1, 2}) {
+		t.Fatalf("gate(tau 1) = %v, want [1 2]", got)
+	}
+	if got := gate(attempts, 0.5); !slices.Equal(got, []int{1}) {
+		t.Fatalf("gate(tau 0.5) = %v, want [1]", got)
+	}
+}
+
+func TestGroupAdvantagesAreZeroMean(t *testing.T) {
+	rewards := []float64{1, 0, 0, 0, 1, 1, 1, 1, 0, 1}
+	groups := []int{0, 0, 0, 0, 1, 1, 1, 1, 2, 2}
+	adv := groupAdvantages(rewards, groups)
+	sums := map[int]float64{}
+	for i, a := range adv {
+		sums[groups[i]] += float64(a)
+	}
+	for g, s := range sums {
+		if math.Abs(s) > 1e-6 {
+			t.Errorf("group %d: advantages sum to %g", g, s)
+		}
+	}
+	if adv[0] <= 0 || adv[1] >= 0 {
+		t.Errorf("the solved attempt must have a positive advantage: %v", adv[:4])
+	}
+	for i := 4; i < 8; i++ {
+		if adv[i] != 0 {
+			t.Errorf("a group whose rewards are equal must teach nothing: %v", adv[4:8])
+		}
+	}
+}
+
+// TestConsolidate checks the memory and the distillation batch on a retried step whose first
+// second attempt succeeded and whose second failed.
+func TestConsolidate(t *testing.T) {
+	tr := newTestTrainer(t, testConfig(AlgoERL))
+	c := tr.Contexts
+	tasks := []envs.Task{sokobanTask(t, 1), sokobanTask(t, 2)}
+	v := c.Vocab()
+	good, bad := v.IDs("push", "Right", "first"), v.IDs("avoid", "wall")
+	ep := &StepEpisodes{Retried: []int{0, 1}}
+	for i, task := range tasks {
+		ep.First = append(ep.First, attemptWith(t, c, task, []envs.Action{envs.Up, envs.Up}, Guidance{}))
+		p, err := c.Reflection(ep.First[i], [][]int32{v.IDs("go", "Left")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		words := [][]int32{good, bad}[i]
+		ep.ReflectionPrompts = append(ep.ReflectionPrompts, p)
+		ep.ReflectionGens = append(ep.ReflectionGens, model.Generation{Tokens: append(slices.Clone(words), c.EOS()), Logp: make([]float32, len(words)+1)})
+		ep.Reflections = append(ep.Reflections, words)
+	}
+	ep.Second = []*Attempt{
+		attemptWith(t, c, tasks[0], solution(t, tasks[0]), Guidance{Reflection: good}),
+		attemptWith(t, c, tasks[1], []envs.Action{envs.Left}, Guidance{Reflection: bad}),
+	}
+	if !ep.Second[0].Solved || ep.Second[1].Solved {
+		t.Fatal("the test's second attempts should succeed and fail")
+	}
+	var u updateBatch
+	var rec Record
+	if err := tr.consolidate(ep, []int{0, 1}, &u, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Memory.Items) != 1 || !slices.Equal(tr.Memory.Items[0], good) {
+		t.Fatalf("memory = %v, want only the reflection that led to success %v", tr.Memory.Items, good)
+	}
+	if rec.Distilled != 1 || rec.SuccessPost == nil || *rec.SuccessPost != 0.5 {
+		t.Fatalf("distilled %d, post-reflection success %v", rec.Distilled, rec.SuccessPost)
+	}
+	guideWords := map[int32]bool{v.MustID("REFLECT"): true, v.MustID("MEMORY"): true, v.MustID("ATTEMPT"): true, v.MustID("FEEDBACK"): true}
+	var distilled int
+	for _, p := range u.pieces {
+		if p.term != termDistill {
+			continue
+		}
+		distilled++
+		for _, tok := range p.seq.Tokens {
+			if guideWords[tok] {
+				t.Fatalf("a distillation context holds %q: %s", c.Describe([]int32{tok}), c.Describe(p.seq.Tokens))
+			}
+		}
+	}
+	if distilled != len(ep.Second[0].Actions) {
+		t.Fatalf("%d distilled turns, want one per action of the successful second attempt (%d)", distilled, len(ep.Second[0].Actions))
+	}
+	// The distilled turns are exactly the first-attempt contexts of the same actions.
+	first := attemptWith(t, c, tasks[0], ep.Second[0].Actions, Guidance{})
+	k := 0
+	for _, p := range u.pieces {
+		if p.term == termDistill {
+			if want := appendToken(first.Turns[k], first.Tokens[k]); !slices.Equal(p.seq.Tokens, want.Tokens) || !slices.Equal(p.seq.Pos, want.Pos) {
+				t.Fatalf("distilled turn %d differs from the first-attempt context", k)
+			}
+			k++
+		}
+	}
+}
+
+func TestContextsByRole(t *testing.T) {
+	c := NewContexts()
+	v := c.Vocab()
+	task := sokobanTask(t, 3)
+	a := attemptWith(t, c, task, []envs.Action{envs.Up, envs.Left, envs.Left}, Guidance{})
+	has := func(s model.Sequence, word string) bool { return slices.Contains(s.Tokens, v.MustID(word)) }
+	first := a.Turns[2]
+	if has(first, "REFLECT") || has(first, "MEMORY") || has(first, "FEEDBACK") || !has(first, "OBS") {
+		t.Errorf("a first-attempt turn holds only the board and its history: %s", c.Describe(first.Tokens))
+	}
+	if n := len(first.Tokens); first.Tokens[n-1] != v.MustID("ACT") || first.Tokens[n-3] != v.MustID("Up") {
+		t.Errorf("a turn ends with its history and ACT: %s", c.Describe(first.Tokens))
+	}
+	second, err := c.Turn(task.Env, a.Start, nil, Guidance{Reflection: v.IDs("push", "Down")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(second, "REFLECT") || !has(second, "push") || has(second, "FEEDBACK") {
+		t.Errorf("a guided turn holds the reflection: %s", c.Describe(second.Tokens))
+	}
+	raw, err := c.Turn(task.Env, a.Start, nil, Guidance{Attempt: a})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has(raw, "REFLECT") || !has(raw, "ATTEMPT") || !has(raw, "FEEDBACK") {
+		t.Errorf("the no-reflection ablation shows the raw attempt: %s", c.Describe(raw.Tokens))
+	}
+	refl, err := c.Reflection(a, [][]int32{v.IDs("go", "Up")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !has(refl, "MEMORY") || !has(refl, "FEEDBACK") || !has(refl, "in_progress") || refl.Tokens[len(refl.Tokens)-1] != v.MustID("REFLECT") {
+		t.Errorf("a reflection context holds memory, attempt, feedback, board and ends with REFLECT: %s", c.Describe(refl.Tokens))
+	}
+	// Board cells keep their (row, column) position whatever else precedes the board.
+	cellPos := func(s model.Sequence) []int32 {
+		var ps []int32
+		for i, p := range s.Pos {
+			if p < TextStart {
+				ps = append(ps, p)
+			}
+			_ = i
+		}
+		return ps
+	}
+	if !slices.Equal(cellPos(refl), cellPos(a.Turns[0])) {
+		t.Error("board position ids depend on the context")
+	}
+	cfg := DefaultConfig()
+	need := cfg.longestContext()
+	mc, _ := model.NewConfig(cfg.Size)
+	if len(refl.Tokens)+cfg.ReflectionLen > need.tokens || need.tokens > mc.ContextLen {
+		t.Errorf("a reflection context of %d tokens (+%d to write) exceeds the bound %d or the model's %d", len(refl.Tokens), cfg.ReflectionLen, need.tokens, mc.ContextLen)
+	}
+}
+
+func TestConfigGuards(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		change func(*Config)
+		want   string
+	}{
+		{"batch 0", func(c *Config) { c.Batch = 0 }, "batch"},
+		{"unknown env", func(c *Config) { c.Env = "chess" }, "chess"},
+		{"unknown algo", func(c *Config) { c.Algo = "ppo" }, "ppo"},
+		{"context too long", func(c *Config) { c.ReflectionLen = 120 }, "context length"},
+		{"no steps", func(c *Config) { c.Steps = 0 }, "steps"},
+		{"bad clip", func(c *Config) { c.Objective.ClipLow = 1.5 }, "clip"},
+		{"bad lr", func(c *Config) { c.Optim.LR = 0 }, "lr"},
+	} {
+		cfg := DefaultConfig()
+		c.change(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Validate() = %v, want an error about %q", c.name, err, c.want)
+		}
+	}
+	def := DefaultConfig()
+	if err := def.Validate(); err != nil {
+		t.Fatalf("the default config is invalid: %v", err)
+	}
+}
+
+func TestNonFiniteStepStops(t *testing.T) {
+	tr := newTestTrainer(t, testConfig(AlgoRLVR))
+	w := tr.Policy.Param("ln_f.weight").Value.Data().([]float32)
+	w[0] = float32(math.NaN())
+	if _, err := tr.Step(); err == nil {
+		t.Fatal("a NaN weight trained on without error")
+	}
+}
+
+func TestRLVRAndERLShareFirstAttempts(t *testing.T) {
+	var firsts [][]*Attempt
+	for _, algo := range []string{AlgoRLVR, AlgoERL} {
+		tr := newTestTrainer(t, testConfig(algo))
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+		firsts = append(firsts, tr.Last.First)
+	}
+	for i := range firsts[0] {
+		a, b := firsts[0][i], firsts[1][i]
+		if !slices.Equal(a.Actions, b.Actions) || !slices.Equal(a.Logp, b.Logp) || a.Task.Layout[1] != b.Task.Layout[1] {
+			t.Fatalf("attempt %d differs between rlvr and erl", i)
+		}
+	}
+}
+
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	cfg := testConfig(AlgoERL)
+	cfg.EvalEvery = 0
+	whole := newTestTrainer(t, cfg)
+	for range cfg.Steps {
+		if _, err := whole.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	part := newTestTrainer(t, cfg)
+	for range 2 {
+		if _, err := part.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "mid.safetensors")
+	if err := part.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := ResumeTrainer(path, &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for resumed.StepsDone < cfg.Steps {
+		if _, err := resumed.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, p := range whole.Policy.Params {
+		if !slices.Equal(p.Value.Data().([]float32), resumed.Policy.Params[i].Value.Data().([]float32)) {
+			t.Fatalf("%s differs between the resumed and the uninterrupted run", p.Name)
+		}
+	}
+	if !slices.EqualFunc(whole.Memory.Items, resumed.Memory.Items, slices.Equal[[]int32]) || whole.Totals.EnvSteps != resumed.Totals.EnvSteps {
+		t.Fatal("memory or counters differ between the resumed and the uninterrupted run")
+	}
+}
+
+func TestRunWritesARunDirectory(t *testing.T) {
+	for _, algo := range Algos {
+		t.Run(algo, func(t *testing.T) {
+			cfg := testConfig(algo)
+			cfg.Steps, cfg.CheckpointEvery = 3, 2
+			tr := newTestTrainer(t, cfg)
+			dir := RunDir(t.TempDir())
+			if err := Train(context.Background(), tr, dir, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{dir.Config(), dir.Last(), dir.Best(), dir.Numbered(2), dir.Episodes(),
+				filepath.Join(string(dir), "metrics.jsonl"), filepath.Join(string(dir), "metrics.csv"), filepath.Join(string(dir), "success.png")} {
+				if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+					t.Errorf("%s: %v", f, err)
+				}
+			}
+			recs, err := ReadMetrics(filepath.Join(string(dir), "metrics.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 3 || recs[2].EvalGreedy == nil || recs[2].EnvSteps == 0 {
+				t.Fatalf("metrics: %d records, last %+v", len(recs), recs[len(recs)-1])
+			}
+			if (algo == AlgoRLVR) != (recs[0].SuccessPost == nil && recs[1].SuccessPost == nil) {
+				t.Errorf("%s: post-reflection success %v", algo, recs[0].SuccessPost)
+			}
+		})
+	}
+}
+
+func TestRunInterruptedSavesCheckpoint(t *testing.T) {
+	tr := newTestTrainer(t, testConfig(AlgoRLVR))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := RunDir(t.TempDir())
+	if err := Train(ctx, tr, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResumeTrainer(dir.Last(), nil); err != nil {
+		t.Fatalf("the interrupted run's checkpoint does not resume: %v", err)
+	}
+}

@@ -1,0 +1,43 @@
+package erl
+
+// Record is one line of a run's metrics.jsonl: what one training step did and cost. Fields that
+// a step did not measure (no second attempts, no evaluation this step) are absent (nil).
+type Record struct {
+	Step int `json:"step"`
+	// WallSeconds is the run's training time so far, resumed segments added up.
+	WallSeconds float64 `json:"wall_s"`
+	// EnvSteps and Tokens count environment actions taken and tokens trained on, so far.
+	EnvSteps int64 `json:"env_steps"`
+	Tokens   int64 `json:"tokens"`
+	// FLOPs estimates the floating-point work of training and sampling so far.
+	FLOPs float64 `json:"flops"`
+
+	// The loss and its terms, each already weighted (Loss = PG + KL + Distill).
+	Loss    float64 `json:"loss"`
+	PG      float64 `json:"loss_pg"`
+	KL      float64 `json:"loss_kl"`
+	Distill float64 `json:"loss_distill"`
+	// ClipFrac is the fraction of policy-gradient tokens whose ratio was clipped.
+	ClipFrac float64 `json:"clip_frac"`
+	GradNorm float64 `json:"grad_norm"`
+	LR       float64 `json:"lr"`
+
+	// SuccessPre is the success rate of the step's first attempts; SuccessPost that of its
+	// second attempts (after reflection), over the attempts that were retried.
+	SuccessPre  float64  `json:"success_pre"`
+	SuccessPost *float64 `json:"success_post,omitempty"`
+	// Reflections is the number of reflections written this step; Distilled the number of
+	// successful second attempts distilled into the first-attempt context.
+	Reflections int `json:"reflections"`
+	Distilled   int `json:"distilled"`
+	// Memory is the number of reflections held in the cross-episode memory.
+	Memory int `json:"memory"`
+
+	// EvalGreedy and EvalSampled are held-out first-attempt success rates (greedy, and sampled
+	// as in the paper's validation), measured every few steps.
+	EvalGreedy  *float64 `json:"eval_greedy,omitempty"`
+	EvalSampled *float64 `json:"eval_sampled,omitempty"`
+
+	// StepSeconds is the wall-clock time of this step alone.
+	StepSeconds float64 `json:"step_s"`
+}

@@ -1,0 +1,65 @@
+package erl
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// progressBar draws training progress: one line redrawn in place on a terminal, a line every
+// few steps elsewhere (logs, CI).
+type progressBar struct {
+	w           io.Writer
+	total       int
+	startStep   int
+	interactive bool
+	lastPrint   time.Time
+	pre, post   float64
+	eval        string
+}
+
+func newProgressBar(w io.Writer, total, done int) *progressBar {
+	f, ok := w.(*os.File)
+	return &progressBar{w: w, total: total, startStep: done, interactive: ok && term.IsTerminal(int(f.Fd())), eval: "-"}
+}
+
+// update shows the state after a step; elapsed is the training time of this session.
+func (p *progressBar) update(r Record, elapsed float64) {
+	// Rates are smoothed: one step's batch is small and noisy.
+	const keep = 0.8
+	if r.Step == p.startStep+1 {
+		p.pre = r.SuccessPre
+	}
+	p.pre = keep*p.pre + (1-keep)*r.SuccessPre
+	if r.SuccessPost != nil {
+		p.post = keep*p.post + (1-keep)**r.SuccessPost
+	}
+	if r.EvalSampled != nil {
+		p.eval = fmt.Sprintf("%.2f/%.2f", *r.EvalGreedy, *r.EvalSampled)
+	}
+	done := r.Step - p.startStep
+	eta := time.Duration(elapsed / float64(done) * float64(p.total-r.Step) * float64(time.Second))
+	width := 24
+	filled := width * r.Step / max(1, p.total)
+	line := fmt.Sprintf("step %d/%d [%s%s] pre %.2f post %.2f eval(g/s) %s | %.1fs/step | ETA %s",
+		r.Step, p.total, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+		p.pre, p.post, p.eval, r.StepSeconds, eta.Round(time.Second))
+	if p.interactive {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+		return
+	}
+	if time.Since(p.lastPrint) >= 10*time.Second || r.Step == p.total || r.EvalSampled != nil {
+		fmt.Fprintln(p.w, line)
+		p.lastPrint = time.Now()
+	}
+}
+
+func (p *progressBar) finish() {
+	if p.interactive {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,437 @@
+package erl
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"gorgonia.org/tensor"
+
+	"github.com/erlgo/erlgo/envs"
+	"github.com/erlgo/erlgo/model"
+)
+
+// Memory is the cross-episode store of reflections whose second attempt succeeded, newest last.
+type Memory struct {
+	Cap   int       `json:"cap"`
+	Items [][]int32 `json:"items"`
+}
+
+// Add stores a reflection, forgetting the oldest beyond Cap.
+func (m *Memory) Add(r []int32) {
+	if m.Cap <= 0 {
+		return
+	}
+	m.Items = append(m.Items, append([]int32(nil), r...))
+	if over := len(m.Items) - m.Cap; over > 0 {
+		m.Items = append(m.Items[:0:0], m.Items[over:]...)
+	}
+}
+
+// Newest returns up to k of the newest reflections, oldest first.
+func (m *Memory) Newest(k int) [][]int32 {
+	return m.Items[max(0, len(m.Items)-k):]
+}
+
+// Trainer runs ERL (or RLVR, or an ablation) step by step. Every step draws its levels and its
+// random numbers from streams keyed by (seed, step), so a run resumed from a checkpoint takes
+// exactly the steps an uninterrupted run would.
+type Trainer struct {
+	Config   Config
+	Contexts *Contexts
+	Policy   *model.Model
+	// Reference is the frozen initial policy that the KL term holds the policy to.
+	Reference *model.Model
+	Optim     *model.AdamW
+	Memory    Memory
+	// EvalTasks are the held-out levels: never drawn for training.
+	EvalTasks []envs.Task
+	// Progress of the run so far.
+	StepsDone int
+	Totals    Totals
+	// Last holds the attempts of the latest step, for rendering sampled episodes.
+	Last *StepEpisodes
+}
+
+// Totals are the run's running counts, saved in checkpoints.
+type Totals struct {
+	WallSeconds float64 `json:"wall_s"`
+	EnvSteps    int64   `json:"env_steps"`
+	Tokens      int64   `json:"tokens"`
+	FLOPs       float64 `json:"flops"`
+	BestEval    float64 `json:"best_eval"`
+}
+
+// StepEpisodes are one step's attempts: the first ones, and for the retried ones their
+// reflection (nil in the no-reflection ablation) and second attempt.
+type StepEpisodes struct {
+	First   []*Attempt
+	Retried []int // indices into First
+	// ReflectionPrompts and ReflectionGens are the reflection contexts and what the policy wrote
+	// there; Reflections the words of each reflection, without its end token.
+	ReflectionPrompts []model.Sequence
+	ReflectionGens    []model.Generation
+	Reflections       [][]int32
+	Second            []*Attempt
+}
+
+// evalSeedOffset separates the held-out levels' seed stream from the training streams.
+const evalSeedOffset = 0x6576616c // "eval"
+
+// NewTrainer builds a fresh run from a validated config.
+func NewTrainer(cfg Config) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mc, err := model.NewConfig(cfg.Size)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := model.New(mc, tensor.Float32, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	optim, err := model.NewAdamW(cfg.Optim, policy.Params)
+	if err != nil {
+		return nil, err
+	}
+	return newTrainer(cfg, policy, optim)
+}
+
+func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, error) {
+	reference, err := model.New(policy.Config, tensor.Float32, cfg.Seed) // the same draw as the initial policy
+	if err != nil {
+		return nil, err
+	}
+	policy.MicroBatch, reference.MicroBatch = cfg.MicroBatch, cfg.MicroBatch
+	t := &Trainer{Config: cfg, Contexts: NewContexts(), Policy: policy, Reference: reference, Optim: optim,
+		Memory: Memory{Cap: cfg.MemorySize}}
+	if t.EvalTasks, err = HeldOutTasks(cfg); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// HeldOutTasks returns the run's evaluation levels: those of EvalFile, or EvalLevels levels
+// generated from a seed stream that training never draws from.
+func HeldOutTasks(cfg Config) ([]envs.Task, error) {
+	if cfg.EvalFile != "" {
+		return envs.ReadLevels(cfg.EvalFile, cfg.Env)
+	}
+	g, err := envs.NewGenerator(cfg.Env, cfg.Seed+evalSeedOffset)
+	if err != nil {
+		return nil, err
+	}
+	return g.Generate(cfg.EvalLevels)
+}
+
+// Checkpoint metadata keys of the trainer.
+const (
+	metaRunConfig = "erl.config"
+	metaStep      = "erl.step"
+	metaMemory    = "erl.memory"
+	metaTotals    = "erl.totals"
+)
+
+// Save writes a checkpoint of the whole run state.
+func (t *Trainer) Save(path string) error {
+	cfg, err := json.Marshal(t.Config)
+	if err != nil {
+		return err
+	}
+	mem, err := json.Marshal(t.Memory)
+	if err != nil {
+		return err
+	}
+	tot, err := json.Marshal(t.Totals)
+	if err != nil {
+		return err
+	}
+	return model.SaveCheckpoint(path, t.Policy, t.Optim, map[string]string{
+		metaRunConfig: string(cfg), metaStep: strconv.Itoa(t.StepsDone), metaMemory: string(mem), metaTotals: string(tot),
+	})
+}
+
+// ResumeTrainer restores a run from a checkpoint written by Save. The run's config comes from
+// the checkpoint; steps and time, which only say how far to go, are taken from override.
+func ResumeTrainer(path string, override *Config) (*Trainer, error) {
+	ck, err := model.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	var cfg Config
+	var step int
+	var mem Memory
+	var tot Totals
+	if err := errors.Join(
+		json.Unmarshal([]byte(ck.Extra[metaRunConfig]), &cfg),
+		json.Unmarshal([]byte(ck.Extra[metaMemory]), &mem),
+		json.Unmarshal([]byte(ck.Extra[metaTotals]), &tot),
+		func() (err error) { step, err = strconv.Atoi(ck.Extra[metaStep]); return }(),
+	); err != nil {
+		return nil, fmt.Errorf("%s: not a training checkpoint (its run state is missing or malformed): %w", path, err)
+	}
+	if ck.Optim == nil {
+		return nil, fmt.Errorf("%s: holds no optimizer state, so the run cannot resume exactly", path)
+	}
+	if override != nil {
+		cfg.Steps, cfg.Time = override.Steps, override.Time
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	t, err := newTrainer(cfg, ck.Model, ck.Optim)
+	if err != nil {
+		return nil, err
+	}
+	t.StepsDone, t.Memory, t.Totals = step, mem, tot
+	t.Memory.Cap = cfg.MemorySize
+	return t, nil
+}
+
+// trainingTasks draws the distinct levels of a step from the step's own stream, never a held-out one.
+func (t *Trainer) trainingTasks(step int) ([]envs.Task, error) {
+	g, err := envs.NewGenerator(t.Config.Env, t.Config.Seed*1_000_003+uint64(step))
+	if err != nil {
+		return nil, err
+	}
+	g.Exclude(t.EvalTasks...)
+	return g.Generate(t.Config.Batch)
+}
+
+// Step runs one training step: experience, reflection, consolidation, and one update.
+func (t *Trainer) Step() (Record, error) {
+	start := time.Now()
+	cfg, sw := t.Config, t.Config.Switches
+	step := t.StepsDone + 1
+	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(step)))
+	rec := Record{Step: step}
+
+	tasks, err := t.trainingTasks(step)
+	if err != nil {
+		return rec, err
+	}
+	var attemptTasks []envs.Task
+	var groups []int
+	for i, task := range tasks {
+		for range cfg.Group {
+			attemptTasks = append(attemptTasks, task)
+			groups = append(groups, i)
+		}
+	}
+
+	// Experience: first attempts, exactly as RLVR takes them.
+	first, err := Play(t.Policy, t.Contexts, attemptTasks, nil, cfg.Rollout, rng)
+	if err != nil {
+		return rec, err
+	}
+	ep := &StepEpisodes{First: first}
+	var envSteps, sampled int64
+	rewards := make([]float64, len(first))
+	for i, a := range first {
+		rewards[i] = a.Reward
+		envSteps += int64(len(a.Actions))
+		sampled += seqTokens(a.Turns)
+		if a.Solved {
+			rec.SuccessPre++
+		}
+	}
+	rec.SuccessPre /= float64(len(first))
+	var u updateBatch
+	if sw.TrainFirst {
+		for i, a := range groupAdvantages(rewards, groups) {
+			u.addAttempt(first[i].Turns, first[i].Tokens, first[i].Logp, a, termFirst)
+		}
+	}
+
+	if sw.SecondAttempt {
+		if ep.Retried = gate(first, cfg.Tau); len(ep.Retried) > 0 {
+			n, s, err := t.retry(ep, groups, &u, rng, &rec)
+			if err != nil {
+				return rec, err
+			}
+			envSteps += n
+			sampled += s
+		}
+	}
+
+	b := u.build(cfg.Weights, cfg.Aggregation)
+	if cfg.Objective.DistillISClip > 0 && len(b.Scored) > 0 {
+		// Distilled tokens were sampled under another context: their ratio's denominator is
+		// the policy's own probability here, before the update.
+		now, err := t.Policy.LogProbs(b)
+		if err != nil {
+			return rec, err
+		}
+		for i, sc := range b.Scored {
+			if sc.DistillWeight != 0 {
+				b.Scored[i].OldLogp = now[i]
+			}
+		}
+	}
+	if cfg.Objective.KLCoef > 0 && len(b.Scored) > 0 {
+		ref, err := t.Reference.LogProbs(b)
+		if err != nil {
+			return rec, err
+		}
+		for i := range b.Scored {
+			b.Scored[i].RefLogp = ref[i]
+		}
+	}
+	terms, err := t.Policy.Gradients(b, cfg.Objective)
+	if err != nil {
+		return rec, err
+	}
+	if math.IsNaN(terms.Loss) || math.IsInf(terms.Loss, 0) {
+		return rec, fmt.Errorf("step %d: the loss is %v", step, terms.Loss)
+	}
+	if rec.GradNorm, rec.LR, err = t.Optim.Update(t.Policy.Params); err != nil {
+		return rec, fmt.Errorf("step %d: %w", step, err)
+	}
+
+	var trained int64
+	for _, s := range b.Seqs {
+		trained += int64(len(s.Tokens))
+	}
+	flopsPerToken := t.Policy.Config.FlopsPerToken(64)
+	t.StepsDone = step
+	t.Last = ep
+	t.Totals.EnvSteps += envSteps
+	t.Totals.Tokens += trained
+	t.Totals.FLOPs += flopsPerToken * (float64(trained) + float64(sampled)/3)
+	if cfg.Objective.KLCoef > 0 {
+		t.Totals.FLOPs += flopsPerToken * float64(trained) / 3
+	}
+	rec.StepSeconds = time.Since(start).Seconds()
+	t.Totals.WallSeconds += rec.StepSeconds
+	rec.WallSeconds, rec.EnvSteps, rec.Tokens, rec.FLOPs = t.Totals.WallSeconds, t.Totals.EnvSteps, t.Totals.Tokens, t.Totals.FLOPs
+	rec.Loss, rec.PG, rec.KL, rec.Distill = terms.Loss, terms.PG, terms.KL, terms.Distill
+	if terms.PGWeight > 0 {
+		rec.ClipFrac = terms.ClipFrac / terms.PGWeight
+	}
+	rec.Memory = len(t.Memory.Items)
+	return rec, nil
+}
+
+// gate returns the attempts to reflect on and retry: those whose reward is below tau. Solved
+// attempts are reinforced as they are; reflecting on them wastes compute and can teach reward
+// hacking.
+func gate(attempts []*Attempt, tau float64) []int {
+	var retried []int
+	for i, a := range attempts {
+		if a.Reward < tau {
+			retried = append(retried, i)
+		}
+	}
+	return retried
+}
+
+// retry runs the reflection and second-attempt stage for the retried first attempts, then
+// consolidates it. It returns the environment steps and sampled tokens it spent.
+func (t *Trainer) retry(ep *StepEpisodes, groups []int, u *updateBatch, rng *rand.Rand, rec *Record) (envSteps, sampled int64, err error) {
+	cfg, sw := t.Config, t.Config.Switches
+	guides := make([]Guidance, len(ep.Retried))
+	tasks := make([]envs.Task, len(ep.Retried))
+	for k, i := range ep.Retried {
+		tasks[k] = ep.First[i].Task
+		guides[k] = Guidance{Attempt: ep.First[i]}
+	}
+	if sw.Reflect {
+		var memory [][]int32
+		if sw.Memory {
+			memory = t.Memory.Newest(cfg.MemoryShown)
+		}
+		for _, i := range ep.Retried {
+			p, err := t.Contexts.Reflection(ep.First[i], memory)
+			if err != nil {
+				return 0, 0, err
+			}
+			ep.ReflectionPrompts = append(ep.ReflectionPrompts, p)
+			sampled += int64(len(p.Tokens))
+		}
+		allowed := func(int, []int32) []int32 { return t.Contexts.ReflectionTokens }
+		ep.ReflectionGens, err = t.Policy.Generate(ep.ReflectionPrompts, model.GenerateOptions{
+			MaxNew: cfg.ReflectionLen, Stop: t.Contexts.EOS(), Allowed: allowed, Sample: cfg.Rollout}, rng)
+		if err != nil {
+			return 0, 0, err
+		}
+		for k, g := range ep.ReflectionGens {
+			words := g.Tokens
+			if n := len(words); n > 0 && words[n-1] == t.Contexts.EOS() {
+				words = words[:n-1]
+			}
+			guides[k] = Guidance{Reflection: words}
+			ep.Reflections = append(ep.Reflections, words)
+			sampled += int64(len(g.Tokens))
+		}
+		rec.Reflections = len(ep.ReflectionGens)
+	}
+
+	if ep.Second, err = Play(t.Policy, t.Contexts, tasks, guides, cfg.Rollout, rng); err != nil {
+		return 0, 0, err
+	}
+	for _, a := range ep.Second {
+		envSteps += int64(len(a.Actions))
+		sampled += seqTokens(a.Turns)
+	}
+	return envSteps, sampled, t.consolidate(ep, groups, u, rec)
+}
+
+// consolidate turns the second attempts into training signal: policy-gradient terms for the
+// second attempts and the reflections (rewarded by what they led to, within the task's group),
+// the memory of reflections that led to success, and the selective distillation of successful
+// second attempts into the first-attempt context.
+func (t *Trainer) consolidate(ep *StepEpisodes, groups []int, u *updateBatch, rec *Record) error {
+	cfg, sw := t.Config, t.Config.Switches
+	rewards := make([]float64, len(ep.Second))
+	secondGroups := make([]int, len(ep.Second))
+	var solved float64
+	for k, a := range ep.Second {
+		rewards[k] = a.Reward
+		secondGroups[k] = groups[ep.Retried[k]]
+		if a.Solved {
+			solved++
+		}
+	}
+	post := solved / float64(len(ep.Second))
+	rec.SuccessPost = &post
+
+	adv := groupAdvantages(rewards, secondGroups)
+	reflected := sw.Reflect && len(ep.Reflections) == len(ep.Second)
+	for k, a := range ep.Second {
+		if sw.TrainSecond {
+			u.addAttempt(a.Turns, a.Tokens, a.Logp, adv[k], termSecond)
+		}
+		if reflected && sw.TrainReflection {
+			g := ep.ReflectionGens[k]
+			u.addGenerated(ep.ReflectionPrompts[k], g.Tokens, g.Logp, adv[k], termReflection)
+		}
+		if a.Reward < cfg.Tau {
+			continue
+		}
+		if reflected && sw.Memory {
+			t.Memory.Add(ep.Reflections[k])
+		}
+		if sw.TrainDistill {
+			turns, err := FirstAttemptTurns(t.Contexts, a)
+			if err != nil {
+				return err
+			}
+			u.addAttempt(turns, a.Tokens, nil, 0, termDistill)
+			rec.Distilled++
+		}
+	}
+	return nil
+}
+
+func seqTokens(seqs []model.Sequence) int64 {
+	var n int64
+	for _, s := range seqs {
+		n += int64(len(s.Tokens))
+	}
+	return n
+}

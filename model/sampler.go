@@ -1,0 +1,305 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+
+	"gorgonia.org/tensor"
+
+	"github.com/erlgo/erlgo/kernels"
+)
+
+// Decoder extends a batch of contexts one token at a time with a KV cache. The prompts are run
+// through the model's graph (the same program as training, forward only), whose per-layer q|k|v
+// fill the cache; each later token costs one row per sequence through the same weights.
+type Decoder struct {
+	m        *Model
+	batch    int
+	capacity int       // cached positions per sequence
+	k, v     [][]float32 // per layer: batch × capacity × d_model
+	lens     []int32   // cached tokens per sequence
+	nextPos  []int32   // position id of each sequence's next token
+	scratch  decodeScratch
+}
+
+type decodeScratch struct {
+	x, h, qkv, att, proj, fc, mean, rstd, logits []float32
+}
+
+// NewDecoder runs the prompts and returns a decoder with room for extra more tokens per
+// sequence, and the logits that predict each prompt's next token. Only float32 models decode.
+func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32, error) {
+	if m.DType != tensor.Float32 {
+		return nil, nil, fmt.Errorf("model: the sampler runs float32 models, not %v", m.DType)
+	}
+	b := &Batch{Seqs: prompts}
+	if err := m.Validate(b); err != nil {
+		return nil, nil, err
+	}
+	longest := maxLen(prompts)
+	if longest+extra > m.Config.ContextLen {
+		return nil, nil, fmt.Errorf("model: a prompt of %d tokens and %d more exceed the context length %d", longest, extra, m.Config.ContextLen)
+	}
+	c := m.Config.DModel
+	d := &Decoder{m: m, batch: len(prompts), lens: make([]int32, len(prompts)), nextPos: make([]int32, len(prompts))}
+	if extra > 0 { // with no token to come, the prompts' logits are all there is: no cache
+		d.capacity = longest + extra
+	}
+	for range m.Config.Layers {
+		if d.capacity > 0 {
+			d.k = append(d.k, make([]float32, d.batch*d.capacity*c))
+			d.v = append(d.v, make([]float32, d.batch*d.capacity*c))
+		}
+	}
+	for i, s := range prompts {
+		b.Scored = append(b.Scored, Scored{Seq: i, Index: len(s.Tokens)}) // the logits after the last token
+		d.lens[i] = int32(len(s.Tokens))
+		d.nextPos[i] = s.Pos[len(s.Pos)-1] + 1
+		if last := int(d.nextPos[i]) + extra - 1; last >= m.Config.ContextLen {
+			return nil, nil, fmt.Errorf("model: prompt %d would reach position %d, outside the context length %d", i, last, m.Config.ContextLen)
+		}
+	}
+	logits := make([][]float32, 0, len(prompts))
+	for i, mb := range m.microBatches(b) {
+		start := i * m.MicroBatch
+		p, err := m.forward(&mb)
+		if err != nil {
+			return nil, nil, err
+		}
+		T := p.key.seq
+		for l, node := range p.qkv[:len(d.k)] {
+			qkv := node.Value().Data().([]float32)
+			for s, seq := range mb.Seqs {
+				row := start + s
+				for t := range seq.Tokens {
+					src := qkv[(s*T+t)*3*c:]
+					dst := (row*d.capacity + t) * c
+					copy(d.k[l][dst:dst+c], src[c:2*c])
+					copy(d.v[l][dst:dst+c], src[2*c:3*c])
+				}
+			}
+		}
+		all := p.logits.Value().Data().([]float32)
+		for i := range mb.Scored {
+			logits = append(logits, slices.Clone(all[i*m.Config.Vocab:(i+1)*m.Config.Vocab]))
+		}
+	}
+	return d, logits, nil
+}
+
+// Step appends one token to every sequence and returns the logits that predict the token after
+// it. Sequences that are finished may be given any token (pad): their rows are computed and
+// ignored by the caller.
+func (d *Decoder) Step(tokens []int32) ([][]float32, error) {
+	m, cfg := d.m, d.m.Config
+	if len(tokens) != d.batch {
+		return nil, fmt.Errorf("model: %d tokens for %d sequences", len(tokens), d.batch)
+	}
+	for i, t := range tokens {
+		if t < 0 || int(t) >= cfg.Vocab {
+			return nil, fmt.Errorf("model: token %d of sequence %d is outside the vocabulary", t, i)
+		}
+		if int(d.lens[i]) >= d.capacity || int(d.nextPos[i]) >= cfg.ContextLen {
+			return nil, fmt.Errorf("model: sequence %d is full (%d tokens, position %d)", i, d.lens[i], d.nextPos[i])
+		}
+	}
+	B, C, V := d.batch, cfg.DModel, cfg.Vocab
+	s := &d.scratch
+	grow := func(buf *[]float32, n int) []float32 {
+		if cap(*buf) < n {
+			*buf = make([]float32, n)
+		}
+		*buf = (*buf)[:n]
+		return *buf
+	}
+	x, h := grow(&s.x, B*C), grow(&s.h, B*C)
+	qkv, att, proj := grow(&s.qkv, B*3*C), grow(&s.att, B*C), grow(&s.proj, B*C)
+	fc, mean, rstd := grow(&s.fc, B*4*C), grow(&s.mean, B), grow(&s.rstd, B)
+	w := func(name string) []float32 { return m.byName[name].Value.Data().([]float32) }
+	linear := func(out, in []float32, name string, outDim, inDim int) {
+		kernels.Gemm(false, true, B, outDim, inDim, 1, in, inDim, w(name+".weight"), inDim, 0, out, outDim)
+		kernels.AddBias(out, w(name+".bias"), B, outDim)
+	}
+	layerNorm := func(out, in []float32, name string) {
+		kernels.LayerNormForward(out, mean, rstd, in, w(name+".weight"), w(name+".bias"), B, C)
+	}
+
+	kernels.EmbeddingForward(x, w("wte"), w("wpe"), tokens, d.nextPos, C)
+	lens := make([]int32, B)
+	for i := range lens {
+		lens[i] = d.lens[i] + 1
+	}
+	for l := range cfg.Layers {
+		p := fmt.Sprintf("h.%d.", l)
+		layerNorm(h, x, p+"ln_1")
+		linear(qkv, h, p+"attn.c_attn", 3*C, C)
+		for b := range B {
+			dst := (b*d.capacity + int(d.lens[b])) * C
+			copy(d.k[l][dst:dst+C], qkv[b*3*C+C:b*3*C+2*C])
+			copy(d.v[l][dst:dst+C], qkv[b*3*C+2*C:b*3*C+3*C])
+		}
+		kernels.AttentionStep(att, qkv, d.k[l], d.v[l], lens, B, d.capacity, C, cfg.Heads)
+		linear(proj, att, p+"attn.c_proj", C, C)
+		kernels.Add(x, x, proj)
+		layerNorm(h, x, p+"ln_2")
+		linear(fc, h, p+"mlp.c_fc", 4*C, C)
+		kernels.GeluForward(fc, fc)
+		linear(proj, fc, p+"mlp.c_proj", C, 4*C)
+		kernels.Add(x, x, proj)
+	}
+	layerNorm(h, x, "ln_f")
+	logits := grow(&s.logits, B*V)
+	kernels.Gemm(false, true, B, V, C, 1, h, C, w("wte"), C, 0, logits, V) // the head is tied to the embedding
+	out := make([][]float32, B)
+	for b := range B {
+		d.lens[b]++
+		d.nextPos[b]++
+		out[b] = slices.Clone(logits[b*V : (b+1)*V])
+	}
+	return out, nil
+}
+
+// SampleConfig says how a token is drawn from the allowed ones.
+type SampleConfig struct {
+	// Greedy takes the most likely allowed token; the other fields are then ignored.
+	Greedy bool `json:"greedy"`
+	// Temperature divides the logits (1 when 0).
+	Temperature float64 `json:"temperature"`
+	// TopK keeps the k most likely allowed tokens (0: all).
+	TopK int `json:"top_k"`
+	// TopP keeps the smallest set of most likely tokens whose probability reaches p (0 or 1: all).
+	TopP float64 `json:"top_p"`
+}
+
+// Pick draws a token from logits restricted to allowed (all tokens when allowed is nil).
+func (sc SampleConfig) Pick(logits []float32, allowed []int32, rng *rand.Rand) int32 {
+	cands := allowed
+	if cands == nil {
+		cands = make([]int32, len(logits))
+		for i := range cands {
+			cands[i] = int32(i)
+		}
+	}
+	if sc.Greedy {
+		best := cands[0]
+		for _, c := range cands[1:] {
+			if logits[c] > logits[best] {
+				best = c
+			}
+		}
+		return best
+	}
+	temp := sc.Temperature
+	if temp <= 0 {
+		temp = 1
+	}
+	type cand struct {
+		id int32
+		p  float64
+	}
+	cs := make([]cand, len(cands))
+	mx := math.Inf(-1)
+	for i, c := range cands {
+		cs[i] = cand{c, float64(logits[c]) / temp}
+		mx = math.Max(mx, cs[i].p)
+	}
+	var sum float64
+	for i := range cs {
+		cs[i].p = math.Exp(cs[i].p - mx)
+		sum += cs[i].p
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].p > cs[j].p })
+	if sc.TopK > 0 && sc.TopK < len(cs) {
+		cs = cs[:sc.TopK]
+	}
+	if sc.TopP > 0 && sc.TopP < 1 {
+		var acc float64
+		for i := range cs {
+			acc += cs[i].p / sum
+			if acc >= sc.TopP {
+				cs = cs[:i+1]
+				break
+			}
+		}
+	}
+	var kept float64
+	for _, c := range cs {
+		kept += c.p
+	}
+	r := rng.Float64() * kept
+	for _, c := range cs {
+		if r -= c.p; r < 0 {
+			return c.id
+		}
+	}
+	return cs[len(cs)-1].id
+}
+
+// Generation is what Generate wrote after one prompt.
+type Generation struct {
+	Tokens []int32
+	// Logp is each token's log-probability under the model's full softmax at temperature 1: the
+	// "old" log-probability that the objective's importance ratio divides by.
+	Logp []float32
+}
+
+// GenerateOptions bound and constrain generation.
+type GenerateOptions struct {
+	// MaxNew is the most tokens written after a prompt.
+	MaxNew int
+	// Stop ends a sequence once written (a negative id: none).
+	Stop int32
+	// Allowed returns the tokens that may follow prompt i's generated tokens (nil: any), so no
+	// sample is wasted on a malformed output.
+	Allowed func(i int, generated []int32) []int32
+	Sample  SampleConfig
+}
+
+// Generate extends every prompt by up to opt.MaxNew tokens.
+func (m *Model) Generate(prompts []Sequence, opt GenerateOptions, rng *rand.Rand) ([]Generation, error) {
+	if opt.MaxNew < 1 {
+		return nil, fmt.Errorf("model: MaxNew %d must be positive", opt.MaxNew)
+	}
+	dec, logits, err := m.NewDecoder(prompts, opt.MaxNew-1)
+	if err != nil {
+		return nil, err
+	}
+	gens := make([]Generation, len(prompts))
+	done := make([]bool, len(prompts))
+	next := make([]int32, len(prompts))
+	for step := 0; ; step++ {
+		live := 0
+		for i := range prompts {
+			if done[i] {
+				continue
+			}
+			var allowed []int32
+			if opt.Allowed != nil {
+				allowed = opt.Allowed(i, gens[i].Tokens)
+			}
+			tok := opt.Sample.Pick(logits[i], allowed, rng)
+			gens[i].Tokens = append(gens[i].Tokens, tok)
+			gens[i].Logp = append(gens[i].Logp, logSoftmaxAt(logits[i], tok))
+			next[i] = tok
+			if tok == opt.Stop || len(gens[i].Tokens) >= opt.MaxNew {
+				done[i] = true
+			} else {
+				live++
+			}
+		}
+		if live == 0 {
+			return gens, nil
+		}
+		for i := range next {
+			if done[i] {
+				next[i] = 0
+			}
+		}
+		if logits, err = dec.Step(next); err != nil {
+			return nil, err
+		}
+	}
+}

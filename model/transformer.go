@@ -1,0 +1,519 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/erlgo/erlgo/kernels"
+	"github.com/erlgo/erlgo/kernels/ref"
+)
+
+// Param is one named weight tensor of the model with its gradient buffer.
+type Param struct {
+	Name  string
+	Value *tensor.Dense
+	// Grad accumulates the gradient over the micro-batches of one update.
+	Grad *tensor.Dense
+}
+
+type initKind int
+
+const (
+	initNormal   initKind = iota // N(0, 0.02)
+	initResidual                 // N(0, 0.02/sqrt(2·layers)): projections into the residual stream, as GPT-2
+	initZeros
+	initOnes
+)
+
+type paramShape struct {
+	name  string
+	shape []int
+	init  initKind
+}
+
+func (s paramShape) size() int {
+	n := 1
+	for _, d := range s.shape {
+		n *= d
+	}
+	return n
+}
+
+// paramShapes lists the parameters in their fixed order, with GPT-2's names and PyTorch's
+// layouts (a Linear weight is out×in), so a checkpoint opens as a PyTorch state dict.
+func (c Config) paramShapes() []paramShape {
+	d := c.DModel
+	ps := []paramShape{
+		{"wte", []int{c.Vocab, d}, initNormal},
+		{"wpe", []int{c.ContextLen, d}, initNormal},
+	}
+	for l := range c.Layers {
+		p := fmt.Sprintf("h.%d.", l)
+		ps = append(ps,
+			paramShape{p + "ln_1.weight", []int{d}, initOnes},
+			paramShape{p + "ln_1.bias", []int{d}, initZeros},
+			paramShape{p + "attn.c_attn.weight", []int{3 * d, d}, initNormal},
+			paramShape{p + "attn.c_attn.bias", []int{3 * d}, initZeros},
+			paramShape{p + "attn.c_proj.weight", []int{d, d}, initResidual},
+			paramShape{p + "attn.c_proj.bias", []int{d}, initZeros},
+			paramShape{p + "ln_2.weight", []int{d}, initOnes},
+			paramShape{p + "ln_2.bias", []int{d}, initZeros},
+			paramShape{p + "mlp.c_fc.weight", []int{4 * d, d}, initNormal},
+			paramShape{p + "mlp.c_fc.bias", []int{4 * d}, initZeros},
+			paramShape{p + "mlp.c_proj.weight", []int{d, 4 * d}, initResidual},
+			paramShape{p + "mlp.c_proj.bias", []int{d}, initZeros},
+		)
+	}
+	return append(ps,
+		paramShape{"ln_f.weight", []int{d}, initOnes},
+		paramShape{"ln_f.bias", []int{d}, initZeros})
+}
+
+// Model is the policy: a Config, its parameters, and the compiled Gorgonia programs that run
+// them, one per batch shape.
+type Model struct {
+	Config Config
+	// DType is tensor.Float32 for training; tests build float64 models for gradient checks.
+	DType  tensor.Dtype
+	Params []*Param
+	byName map[string]*Param
+
+	// MicroBatch is the number of sequences per run of the graph; a Batch with more is split.
+	MicroBatch int
+
+	programs map[programKey]*program
+}
+
+// New builds a model with freshly initialised weights drawn from seed.
+func New(cfg Config, dtype tensor.Dtype, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if dtype != tensor.Float32 && dtype != tensor.Float64 {
+		return nil, fmt.Errorf("model: dtype %v is not float32 or float64", dtype)
+	}
+	m := &Model{Config: cfg, DType: dtype, byName: map[string]*Param{}, MicroBatch: 32, programs: map[programKey]*program{}}
+	rng := rand.New(rand.NewPCG(seed, 0x65726c676f)) // "erlgo"
+	resStd := 0.02 / math.Sqrt(2*float64(cfg.Layers))
+	for _, s := range cfg.paramShapes() {
+		values := make([]float64, s.size())
+		for i := range values {
+			switch s.init {
+			case initNormal:
+				values[i] = 0.02 * rng.NormFloat64()
+			case initResidual:
+				values[i] = resStd * rng.NormFloat64()
+			case initOnes:
+				values[i] = 1
+			}
+		}
+		p := &Param{Name: s.name, Value: newDense(dtype, s.shape), Grad: newDense(dtype, s.shape)}
+		setFloats(p.Value, values)
+		m.Params = append(m.Params, p)
+		m.byName[s.name] = p
+	}
+	return m, nil
+}
+
+// Param returns the parameter called name, or nil.
+func (m *Model) Param(name string) *Param { return m.byName[name] }
+
+// CopyWeightsFrom sets m's weights to src's; the configs must match.
+func (m *Model) CopyWeightsFrom(src *Model) error {
+	if m.Config != src.Config {
+		return fmt.Errorf("model: config %+v differs from %+v", m.Config, src.Config)
+	}
+	for i, p := range m.Params {
+		setFloats(p.Value, floatsOf(src.Params[i].Value))
+	}
+	return nil
+}
+
+func newDense(dt tensor.Dtype, shape []int) *tensor.Dense {
+	return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+}
+
+// floatsOf copies a float tensor's data to float64.
+func floatsOf(t *tensor.Dense) []float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), d...)
+	}
+	panic(fmt.Sprintf("model: %v tensor", t.Dtype()))
+}
+
+// setFloats writes values into a float tensor of either width.
+func setFloats(t *tensor.Dense, values []float64) {
+	switch d := t.Data().(type) {
+	case []float32:
+		for i, x := range values {
+			d[i] = float32(x)
+		}
+	case []float64:
+		copy(d, values)
+	}
+}
+
+// Sequence is one context: token ids and the position id of each token. Position ids are not
+// simply 0, 1, 2, ...: the context builders place board cells by their row and column (see
+// package erl), so a cell has the same position embedding whatever the board's size.
+type Sequence struct {
+	Tokens, Pos []int32
+}
+
+// Scored is one token whose log-probability the objective scores: Tokens[Index] of sequence Seq,
+// predicted from the tokens before it, with its per-token objective inputs.
+type Scored struct {
+	Seq, Index int
+	// OldLogp is the log-probability under the policy that sampled the token; RefLogp under the
+	// frozen reference policy.
+	OldLogp, RefLogp float32
+	// Advantage is the token's sequence's GRPO advantage.
+	Advantage float32
+	// PGWeight and DistillWeight select the token's term and carry the aggregation (see Objective).
+	PGWeight, DistillWeight float32
+}
+
+// Batch is a set of sequences and the tokens of them to score.
+type Batch struct {
+	Seqs   []Sequence
+	Scored []Scored
+}
+
+// Validate reports a batch the model cannot run: an id outside the vocabulary, a position
+// outside the context, a scored index outside its sequence.
+func (m *Model) Validate(b *Batch) error {
+	for s, seq := range b.Seqs {
+		if len(seq.Tokens) == 0 || len(seq.Tokens) != len(seq.Pos) {
+			return fmt.Errorf("sequence %d: %d tokens but %d positions", s, len(seq.Tokens), len(seq.Pos))
+		}
+		if len(seq.Tokens) > m.Config.ContextLen {
+			return fmt.Errorf("sequence %d: %d tokens exceed the context length %d", s, len(seq.Tokens), m.Config.ContextLen)
+		}
+		for i, t := range seq.Tokens {
+			if t < 0 || int(t) >= m.Config.Vocab {
+				return fmt.Errorf("sequence %d, token %d: id %d is outside the vocabulary", s, i, t)
+			}
+			if p := seq.Pos[i]; p < 0 || int(p) >= m.Config.ContextLen {
+				return fmt.Errorf("sequence %d, token %d: position %d is outside [0, %d)", s, i, p, m.Config.ContextLen)
+			}
+		}
+	}
+	for i, sc := range b.Scored {
+		if sc.Seq < 0 || sc.Seq >= len(b.Seqs) || sc.Index < 1 || sc.Index >= len(b.Seqs[sc.Seq].Tokens) {
+			return fmt.Errorf("scored token %d: (sequence %d, index %d) is not a token with a predecessor", i, sc.Seq, sc.Index)
+		}
+	}
+	return nil
+}
+
+type programKey struct {
+	batch, seq, scored int
+	train              bool
+}
+
+// program is the model's graph compiled for one batch shape: B sequences of T tokens with M
+// scored tokens; with train set it also holds the objective and the gradients.
+type program struct {
+	key                               programKey
+	vm                                G.VM
+	tokens, pos, lens, rows, targets  *G.Node
+	columns                           []*G.Node // the objective's per-token inputs, tokenColumns order
+	params                            []*G.Node
+	grads                             G.Nodes
+	qkv                               []*G.Node // each layer's packed q|k|v, for the sampler's KV cache
+	logits, logp, loss                *G.Node
+	objective                         *objectiveOp
+	tokenBuf, posBuf, lensBuf, rowBuf *tensor.Dense
+	targetBuf                         *tensor.Dense
+	columnBufs                        []*tensor.Dense
+}
+
+// build defines the transformer: the one definition of the network, for every batch shape and
+// for both training and sampling.
+func (m *Model) build(key programKey, obj Objective) (*program, error) {
+	cfg, dt := m.Config, m.DType
+	g := G.NewGraph()
+	p := &program{key: key}
+	n := key.batch * key.seq
+	intVec := func(name string, size int) (*G.Node, *tensor.Dense) {
+		buf := tensor.New(tensor.Of(tensor.Int32), tensor.WithShape(size))
+		return G.NewVector(g, tensor.Int32, G.WithShape(size), G.WithName(name), G.WithValue(buf)), buf
+	}
+	p.tokens, p.tokenBuf = intVec("tokens", n)
+	p.pos, p.posBuf = intVec("pos", n)
+	p.lens, p.lensBuf = intVec("lens", key.batch)
+	p.rows, p.rowBuf = intVec("scored_rows", key.scored)
+	p.targets, p.targetBuf = intVec("targets", key.scored)
+
+	w := map[string]*G.Node{}
+	for _, prm := range m.Params {
+		node := G.NodeFromAny(g, prm.Value, G.WithName(prm.Name))
+		p.params = append(p.params, node)
+		w[prm.Name] = node
+	}
+
+	var err error
+	must := func(node *G.Node, e error) *G.Node {
+		if err == nil && e != nil {
+			err = e
+		}
+		return node
+	}
+	linear := func(x *G.Node, name string) *G.Node {
+		return must(apply(newLinear(dt, true), x, w[name+".weight"], w[name+".bias"]))
+	}
+	layerNorm := func(x *G.Node, name string) *G.Node {
+		return must(apply(newLayerNorm(dt), x, w[name+".weight"], w[name+".bias"]))
+	}
+
+	x := must(apply(newAdd(dt),
+		must(apply(newGatherRows(dt), w["wte"], p.tokens)),
+		must(apply(newGatherRows(dt), w["wpe"], p.pos))))
+	for l := range cfg.Layers {
+		h := fmt.Sprintf("h.%d.", l)
+		qkv := linear(layerNorm(x, h+"ln_1"), h+"attn.c_attn")
+		p.qkv = append(p.qkv, qkv)
+		att := must(apply(newAttention(dt, key.batch, key.seq, cfg.Heads), qkv, p.lens))
+		x = must(apply(newAdd(dt), x, linear(att, h+"attn.c_proj")))
+		mlp := must(apply(newGelu(dt), linear(layerNorm(x, h+"ln_2"), h+"mlp.c_fc")))
+		x = must(apply(newAdd(dt), x, linear(mlp, h+"mlp.c_proj")))
+	}
+	x = layerNorm(x, "ln_f")
+	scored := must(apply(newGatherRows(dt), x, p.rows))
+	p.logits = must(apply(newLinear(dt, false), scored, w["wte"])) // the head is tied to the embedding
+	if err != nil {
+		return nil, fmt.Errorf("model: building the graph: %w", err)
+	}
+	if !key.train {
+		p.vm = G.NewTapeMachine(g)
+		return p, nil
+	}
+
+	lsg := newLogSoftmaxGather(dt)
+	p.logp = must(apply(lsg, p.logits, p.targets))
+	inputs := G.Nodes{p.logp}
+	for _, name := range tokenColumns {
+		buf := newDense(dt, []int{key.scored})
+		node := G.NewVector(g, dt, G.WithShape(key.scored), G.WithName(name), G.WithValue(buf))
+		p.columns = append(p.columns, node)
+		p.columnBufs = append(p.columnBufs, buf)
+		inputs = append(inputs, node)
+	}
+	p.objective = newObjective(dt, obj)
+	p.loss = must(apply(p.objective, inputs...))
+	if err != nil {
+		return nil, fmt.Errorf("model: building the objective: %w", err)
+	}
+	if p.grads, err = G.Grad(p.loss, p.params...); err != nil {
+		return nil, fmt.Errorf("model: differentiating the graph: %w", err)
+	}
+	p.vm = G.NewTapeMachine(g)
+	return p, nil
+}
+
+// program returns the compiled program for a shape, building it on first use. Sequence lengths
+// and scored counts are rounded up so that a handful of programs serve every batch.
+func (m *Model) program(batch, seq, scored int, train bool, obj Objective) (*program, error) {
+	key := programKey{batch: batch, seq: roundUp(seq, 16), scored: roundUp(scored, 32), train: train}
+	key.seq = min(key.seq, m.Config.ContextLen)
+	if p, ok := m.programs[key]; ok {
+		if train {
+			p.objective.cfg = obj
+		}
+		return p, nil
+	}
+	p, err := m.build(key, obj)
+	if err != nil {
+		return nil, err
+	}
+	m.programs[key] = p
+	return p, nil
+}
+
+func roundUp(n, to int) int { return max(to, (n+to-1)/to*to) }
+
+// microBatches splits a batch into runs of at most MicroBatch sequences, each with the scored
+// tokens of its sequences.
+func (m *Model) microBatches(b *Batch) []Batch {
+	perSeq := make([][]Scored, len(b.Seqs))
+	for _, sc := range b.Scored {
+		perSeq[sc.Seq] = append(perSeq[sc.Seq], sc)
+	}
+	var out []Batch
+	for start := 0; start < len(b.Seqs); start += m.MicroBatch {
+		end := min(start+m.MicroBatch, len(b.Seqs))
+		mb := Batch{Seqs: b.Seqs[start:end]}
+		for s := start; s < end; s++ {
+			for _, sc := range perSeq[s] {
+				sc.Seq -= start
+				mb.Scored = append(mb.Scored, sc)
+			}
+		}
+		out = append(out, mb)
+	}
+	return out
+}
+
+// load writes a micro-batch into the program's inputs: right-padded sequences, padding rows
+// scored with target -1 (masked, zero weight).
+func (p *program) load(b *Batch) {
+	T := p.key.seq
+	tokens, pos, lens := p.tokenBuf.Data().([]int32), p.posBuf.Data().([]int32), p.lensBuf.Data().([]int32)
+	clear(tokens)
+	clear(pos)
+	clear(lens)
+	for s, seq := range b.Seqs {
+		copy(tokens[s*T:], seq.Tokens)
+		copy(pos[s*T:], seq.Pos)
+		lens[s] = int32(len(seq.Tokens))
+	}
+	rows, targets := p.rowBuf.Data().([]int32), p.targetBuf.Data().([]int32)
+	for i := range rows {
+		rows[i], targets[i] = 0, -1
+	}
+	for i, sc := range b.Scored {
+		rows[i] = int32(sc.Seq*T + sc.Index - 1)
+		if toks := b.Seqs[sc.Seq].Tokens; sc.Index < len(toks) {
+			targets[i] = toks[sc.Index]
+		} // else the sampler asks for the logits after the last token: nothing to score
+	}
+	if p.key.train {
+		cols := make([][]float64, len(tokenColumns))
+		for c := range cols {
+			cols[c] = make([]float64, p.key.scored)
+		}
+		for i, sc := range b.Scored {
+			cols[0][i], cols[1][i], cols[2][i] = float64(sc.OldLogp), float64(sc.RefLogp), float64(sc.Advantage)
+			cols[3][i], cols[4][i] = float64(sc.PGWeight), float64(sc.DistillWeight)
+		}
+		for c, buf := range p.columnBufs {
+			setFloats(buf, cols[c])
+		}
+	}
+}
+
+func (p *program) run() error {
+	p.vm.Reset()
+	if err := p.vm.RunAll(); err != nil {
+		return fmt.Errorf("model: running the graph: %w", err)
+	}
+	return nil
+}
+
+// Logits runs the forward pass and returns, for every scored token in order, the logits that
+// predict it (len(b.Scored) rows of Config.Vocab).
+func (m *Model) Logits(b *Batch) ([][]float32, error) {
+	if err := m.Validate(b); err != nil {
+		return nil, err
+	}
+	out := make([][]float32, 0, len(b.Scored))
+	for _, mb := range m.microBatches(b) {
+		p, err := m.forward(&mb)
+		if err != nil {
+			return nil, err
+		}
+		all := floatsOf(p.logits.Value().(*tensor.Dense))
+		v := m.Config.Vocab
+		for i := range mb.Scored {
+			row := make([]float32, v)
+			for j := range row {
+				row[j] = float32(all[i*v+j])
+			}
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+// forward runs the forward-only program on one micro-batch.
+func (m *Model) forward(mb *Batch) (*program, error) {
+	p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), max(1, len(mb.Scored)), false, Objective{})
+	if err != nil {
+		return nil, err
+	}
+	p.load(mb)
+	return p, p.run()
+}
+
+func maxLen(seqs []Sequence) int {
+	n := 1
+	for _, s := range seqs {
+		n = max(n, len(s.Tokens))
+	}
+	return n
+}
+
+// LogProbs returns the log-probability of every scored token under the model.
+func (m *Model) LogProbs(b *Batch) ([]float32, error) {
+	logits, err := m.Logits(b)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, len(logits))
+	for i, row := range logits {
+		out[i] = logSoftmaxAt(row, b.Seqs[b.Scored[i].Seq].Tokens[b.Scored[i].Index])
+	}
+	return out, nil
+}
+
+func logSoftmaxAt(row []float32, target int32) float32 {
+	mx := row[0]
+	for _, x := range row {
+		mx = max(mx, x)
+	}
+	var sum float64
+	for _, x := range row {
+		sum += math.Exp(float64(x - mx))
+	}
+	return float32(float64(row[target]-mx) - math.Log(sum))
+}
+
+// Gradients evaluates the objective on a batch and sets every Param's Grad to its gradient,
+// running the batch in micro-batches and summing their gradients.
+func (m *Model) Gradients(b *Batch, obj Objective) (Terms, error) {
+	var terms Terms
+	if err := m.Validate(b); err != nil {
+		return terms, err
+	}
+	if err := obj.Validate(); err != nil {
+		return terms, err
+	}
+	for _, p := range m.Params {
+		p.Grad.Zero()
+	}
+	for _, mb := range m.microBatches(b) {
+		if len(mb.Scored) == 0 {
+			continue
+		}
+		p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), len(mb.Scored), true, obj)
+		if err != nil {
+			return terms, err
+		}
+		p.load(&mb)
+		if err := p.run(); err != nil {
+			return terms, err
+		}
+		terms.Add(p.objective.terms)
+		for i, prm := range m.Params {
+			g := p.grads[i].Value().(*tensor.Dense)
+			switch acc := prm.Grad.Data().(type) {
+			case []float32:
+				kernels.Add(acc, acc, g.Data().([]float32))
+			case []float64:
+				ref.Add(acc, acc, g.Data().([]float64))
+			}
+		}
+	}
+	return terms, nil
+}
