@@ -17,10 +17,10 @@ import (
 type RunDir string
 
 // The files of a run directory.
-func (d RunDir) Config() string     { return filepath.Join(string(d), "config.json") }
-func (d RunDir) Last() string       { return filepath.Join(string(d), "last.safetensors") }
-func (d RunDir) Best() string       { return filepath.Join(string(d), "best.safetensors") }
-func (d RunDir) Episodes() string   { return filepath.Join(string(d), "episodes.txt") }
+func (d RunDir) Config() string   { return filepath.Join(string(d), "config.json") }
+func (d RunDir) Last() string     { return filepath.Join(string(d), "last.safetensors") }
+func (d RunDir) Best() string     { return filepath.Join(string(d), "best.safetensors") }
+func (d RunDir) Episodes() string { return filepath.Join(string(d), "episodes.txt") }
 func (d RunDir) Numbered(step int) string {
 	return filepath.Join(string(d), fmt.Sprintf("step-%06d.safetensors", step))
 }

@@ -71,7 +71,7 @@ func fnType(ts ...hm.Type) hm.Type { return hm.NewFnType(ts...) }
 type float interface{ ~float32 | ~float64 }
 
 func floats[T float](v G.Value) []T { return v.Data().([]T) }
-func ints(v G.Value) []int32               { return v.Data().([]int32) }
+func ints(v G.Value) []int32        { return v.Data().([]int32) }
 
 // scalarOf reads a scalar value of either float width.
 func scalarOf(v G.Value) float64 {
@@ -720,7 +720,9 @@ func (o *objectiveOp) Type() hm.Type {
 	}
 	return fnType(append(ts, tensorType(o.dt, 0))...)
 }
-func (o *objectiveOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return tensor.ScalarShape(), nil }
+func (o *objectiveOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.ScalarShape(), nil
+}
 
 func (o *objectiveOp) Do(vs ...G.Value) (G.Value, error) {
 	var loss float64

@@ -18,10 +18,10 @@ import (
 type Decoder struct {
 	m        *Model
 	batch    int
-	capacity int       // cached positions per sequence
+	capacity int         // cached positions per sequence
 	k, v     [][]float32 // per layer: batch × capacity × d_model
-	lens     []int32   // cached tokens per sequence
-	nextPos  []int32   // position id of each sequence's next token
+	lens     []int32     // cached tokens per sequence
+	nextPos  []int32     // position id of each sequence's next token
 	scratch  decodeScratch
 }
 
