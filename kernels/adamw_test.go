@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 func TestAdamW(t *testing.T) {
@@ -15,7 +17,7 @@ func TestAdamW(t *testing.T) {
 		for step := 1; step <= 3; step++ {
 			grad := randn(rng, n, 0.1)
 			AdamW(param, grad, m, v, 1e-3, 0.9, 0.95, 1e-8, 0.1, step)
-			refAdamW(p64, to64(grad), m64, v64, 1e-3, 0.9, 0.95, 1e-8, 0.1, step)
+			ref.AdamW(p64, to64(grad), m64, v64, 1e-3, 0.9, 0.95, 1e-8, 0.1, step)
 			name := fmt.Sprintf("n=%d/step %d", n, step)
 			checkClose(t, name+"/param", param, p64, 1e-6)
 			checkClose(t, name+"/m", m, m64, 1e-5)
@@ -29,13 +31,13 @@ func TestSumSquaresScale(t *testing.T) {
 	rng := newRand(t)
 	for _, n := range []int{0, 1, 7, 100_003} {
 		x := randn(rng, n, 1)
-		got, want := SumSquares(x), refSumSquares(to64(x))
+		got, want := SumSquares(x), ref.SumSquares(to64(x))
 		// float64 accumulation makes the sum exact but for the last few bits.
 		if math.Abs(got-want) > 1e-12*math.Max(want, 1) {
 			t.Errorf("n=%d: SumSquares = %.17g, want %.17g", n, got, want)
 		}
 		wantScaled := to64(x)
-		refScale(wantScaled, 0.37)
+		ref.Scale(wantScaled, 0.37)
 		Scale(x, 0.37)
 		checkClose(t, fmt.Sprintf("n=%d/Scale", n), x, wantScaled, 1e-6)
 	}

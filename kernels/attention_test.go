@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 type attentionCase struct {
@@ -33,12 +35,12 @@ func TestAttention(t *testing.T) {
 		out, att := poisoned(B*T*C), poisoned(B*NH*T*T)
 		AttentionForward(out, att, qkv, c.lens, B, T, C, NH)
 		wantOut, wantAtt := make([]float64, B*T*C), make([]float64, B*NH*T*T)
-		refAttentionForward(wantOut, wantAtt, to64(qkv), c.lens, B, T, C, NH)
+		ref.AttentionForward(wantOut, wantAtt, to64(qkv), c.lens, B, T, C, NH)
 		checkClose(t, c.String()+"/out", out, wantOut, 1e-5)
 		checkClose(t, c.String()+"/att", att, wantAtt, 1e-5)
 
 		wantD := make([]float64, B*T*3*C)
-		refAttentionBackward(wantD, to64(dout), to64(qkv), wantAtt, c.lens, B, T, C, NH)
+		ref.AttentionBackward(wantD, to64(dout), to64(qkv), wantAtt, c.lens, B, T, C, NH)
 		for _, scratch := range [][]float32{nil, poisoned(B * NH * T * T)} {
 			dqkv := poisoned(B * T * 3 * C)
 			AttentionBackward(dqkv, scratch, dout, qkv, att, c.lens, B, T, C, NH)
@@ -60,7 +62,7 @@ func TestAttentionGrad(t *testing.T) {
 		x := to64(qkv)
 		f := func() []float64 {
 			y, p := make([]float64, B*T*C), make([]float64, B*NH*T*T)
-			refAttentionForward(y, p, x, c.lens, B, T, C, NH)
+			ref.AttentionForward(y, p, x, c.lens, B, T, C, NH)
 			return y
 		}
 		checkGrad(t, c.String(), dqkv, x, f, to64(dout), 1e-4)

@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 // elementwiseSizes reach past minParallelWork, so that both the serial and the concurrent
@@ -16,7 +18,7 @@ func TestAdd(t *testing.T) {
 		for _, alias := range []string{"none", "a", "b"} {
 			a, b := randn(rng, n, 1), randn(rng, n, 1)
 			want := make([]float64, n)
-			refAdd(want, to64(a), to64(b))
+			ref.Add(want, to64(a), to64(b))
 			out := poisoned(n)
 			switch alias {
 			case "a":
@@ -37,14 +39,14 @@ func TestAddBiasSumRows(t *testing.T) {
 		name := fmt.Sprintf("N=%d,C=%d", N, C)
 		x, bias, dout := randn(rng, N*C, 1), randn(rng, C, 1), randn(rng, N*C, 1)
 		want := to64(x)
-		refAddBias(want, to64(bias), N, C)
+		ref.AddBias(want, to64(bias), N, C)
 		AddBias(x, bias, N, C)
 		checkClose(t, name+"/AddBias", x, want, 1e-6)
 
 		dbias := poisoned(C)
 		SumRows(dbias, dout, N, C)
 		wantDbias := make([]float64, C)
-		refSumRows(wantDbias, to64(dout), N, C)
+		ref.SumRows(wantDbias, to64(dout), N, C)
 		checkClose(t, name+"/SumRows", dbias, wantDbias, 1e-5)
 
 		if N*C > 100 {
@@ -53,7 +55,7 @@ func TestAddBiasSumRows(t *testing.T) {
 		x64, b64 := to64(x), to64(bias)
 		f := func() []float64 {
 			y := append([]float64(nil), x64...)
-			refAddBias(y, b64, N, C)
+			ref.AddBias(y, b64, N, C)
 			return y
 		}
 		checkGrad(t, name+"/SumRows is the gradient of AddBias", dbias, b64, f, to64(dout), 1e-5)

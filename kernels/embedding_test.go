@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 func TestEmbedding(t *testing.T) {
@@ -18,14 +20,14 @@ func TestEmbedding(t *testing.T) {
 		out := poisoned(N * C)
 		EmbeddingForward(out, wte, wpe, tokens, pos, C)
 		want := make([]float64, N*C)
-		refEmbeddingForward(want, to64(wte), to64(wpe), tokens, pos, C)
+		ref.EmbeddingForward(want, to64(wte), to64(wpe), tokens, pos, C)
 		checkClose(t, name+"/out", out, want, 1e-6)
 
 		// The backward pass accumulates, so it starts from gradients already there.
 		dwte, dwpe := randn(rng, V*C, 1), randn(rng, maxT*C, 1)
 		wantDwte, wantDwpe := to64(dwte), to64(dwpe)
 		EmbeddingBackward(dwte, dwpe, dout, tokens, pos, C)
-		refEmbeddingBackward(wantDwte, wantDwpe, to64(dout), tokens, pos, C)
+		ref.EmbeddingBackward(wantDwte, wantDwpe, to64(dout), tokens, pos, C)
 		checkClose(t, name+"/dwte", dwte, wantDwte, 1e-5)
 		checkClose(t, name+"/dwpe", dwpe, wantDwpe, 1e-5)
 	}
@@ -40,7 +42,7 @@ func TestEmbeddingGrad(t *testing.T) {
 	EmbeddingBackward(dwte, dwpe, dout, tokens, pos, C)
 	f := func() []float64 {
 		y := make([]float64, N*C)
-		refEmbeddingForward(y, wte, wpe, tokens, pos, C)
+		ref.EmbeddingForward(y, wte, wpe, tokens, pos, C)
 		return y
 	}
 	checkGrad(t, "dwte", dwte, wte, f, to64(dout), 1e-5)
@@ -58,13 +60,13 @@ func TestGatherScatterRows(t *testing.T) {
 		out := poisoned(R * C)
 		GatherRows(out, x, idx, C)
 		want := make([]float64, R*C)
-		refGatherRows(want, to64(x), idx, C)
+		ref.GatherRows(want, to64(x), idx, C)
 		checkClose(t, name+"/gather", out, want, 0)
 
 		dx := poisoned(rows * C)
 		ScatterRows(dx, dout, idx, rows, C)
 		wantDx := make([]float64, rows*C)
-		refScatterRows(wantDx, to64(dout), idx, rows, C)
+		ref.ScatterRows(wantDx, to64(dout), idx, rows, C)
 		checkClose(t, name+"/scatter", dx, wantDx, 1e-5)
 
 		if rows*C > 100 {
@@ -73,7 +75,7 @@ func TestGatherScatterRows(t *testing.T) {
 		x64 := to64(x)
 		f := func() []float64 {
 			y := make([]float64, R*C)
-			refGatherRows(y, x64, idx, C)
+			ref.GatherRows(y, x64, idx, C)
 			return y
 		}
 		checkGrad(t, name+"/scatter is the gradient of gather", dx, x64, f, to64(dout), 1e-5)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 // geluInputs returns n inputs spread over GELU's whole range, with the extremes where the
@@ -25,12 +27,12 @@ func TestGelu(t *testing.T) {
 		out := poisoned(n)
 		GeluForward(out, x)
 		want := make([]float64, n)
-		refGeluForward(want, to64(x))
+		ref.GeluForward(want, to64(x))
 		checkClose(t, name+"/forward", out, want, 1e-5)
 
 		dx := poisoned(n)
 		GeluBackward(dx, x, dout)
-		refGeluBackward(want, to64(x), to64(dout))
+		ref.GeluBackward(want, to64(x), to64(dout))
 		checkClose(t, name+"/backward", dx, want, 1e-5)
 	}
 }
@@ -39,10 +41,10 @@ func TestGeluInPlace(t *testing.T) {
 	rng := newRand(t)
 	x, dout := geluInputs(rng, 1000), randn(rng, 1000, 1)
 	want := make([]float64, len(x))
-	refGeluBackward(want, to64(x), to64(dout))
+	ref.GeluBackward(want, to64(x), to64(dout))
 	GeluBackward(dout, x, dout)
 	checkClose(t, "backward", dout, want, 1e-5)
-	refGeluForward(want, to64(x))
+	ref.GeluForward(want, to64(x))
 	GeluForward(x, x)
 	checkClose(t, "forward", x, want, 1e-5)
 }
@@ -55,7 +57,7 @@ func TestGeluGrad(t *testing.T) {
 	x64 := to64(x)
 	f := func() []float64 {
 		y := make([]float64, len(x64))
-		refGeluForward(y, x64)
+		ref.GeluForward(y, x64)
 		return y
 	}
 	checkGrad(t, "dx", dx, x64, f, to64(dout), 1e-4)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 // gemmCase is one product shape; pad is added to every row stride, so that the kernel must
@@ -69,7 +71,7 @@ func TestGemm(t *testing.T) {
 			b := randn(rng, rowsB*ldb, 1)
 			got := gemmC(rng, c.m, ldc, c.n, c.beta)
 			want := to64(got)
-			refGemm(tr[0], tr[1], c.m, c.n, c.k, float64(c.alpha), to64(a), lda, to64(b), ldb, float64(c.beta), want, ldc)
+			ref.Gemm(tr[0], tr[1], c.m, c.n, c.k, float64(c.alpha), to64(a), lda, to64(b), ldb, float64(c.beta), want, ldc)
 			Gemm(tr[0], tr[1], c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
 			checkClose(t, name, got, want, gemmTol(c.k))
 		}
@@ -98,7 +100,7 @@ func TestGemmStridedBatched(t *testing.T) {
 				want := to64(got)
 				a64, b64 := to64(a), to64(b)
 				for i := range batch {
-					refGemm(tr[0], tr[1], c.m, c.n, c.k, float64(c.alpha), a64[i*strideA:], lda, b64[i*strideB:], ldb, float64(c.beta), want[i*strideC:], ldc)
+					ref.Gemm(tr[0], tr[1], c.m, c.n, c.k, float64(c.alpha), a64[i*strideA:], lda, b64[i*strideB:], ldb, float64(c.beta), want[i*strideC:], ldc)
 				}
 				GemmStridedBatched(tr[0], tr[1], c.m, c.n, c.k, c.alpha, a, lda, strideA, b, ldb, strideB, c.beta, got, ldc, strideC, batch)
 				checkClose(t, name, got, want, gemmTol(c.k))

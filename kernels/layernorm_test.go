@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 // layerNormSizes include C = 1, where every row is its own mean, and C = 130, which spans
@@ -23,7 +25,7 @@ func TestLayerNorm(t *testing.T) {
 		out, mean, rstd := poisoned(N*C), poisoned(N), poisoned(N)
 		LayerNormForward(out, mean, rstd, x, w, b, N, C)
 		wantOut, wantMean, wantRstd := make([]float64, N*C), make([]float64, N), make([]float64, N)
-		refLayerNormForward(wantOut, wantMean, wantRstd, to64(x), to64(w), to64(b), N, C)
+		ref.LayerNormForward(wantOut, wantMean, wantRstd, to64(x), to64(w), to64(b), N, C)
 		checkClose(t, name+"/out", out, wantOut, 1e-5)
 		checkClose(t, name+"/mean", mean, wantMean, 1e-5)
 		checkClose(t, name+"/rstd", rstd, wantRstd, 1e-5)
@@ -33,7 +35,7 @@ func TestLayerNorm(t *testing.T) {
 		checkClose(t, name+"/out without mean and rstd", inference, wantOut, 1e-5)
 
 		wantDx, wantDw, wantDb := make([]float64, N*C), make([]float64, C), make([]float64, C)
-		refLayerNormBackward(wantDx, wantDw, wantDb, to64(dout), to64(x), to64(w), wantMean, wantRstd, N, C)
+		ref.LayerNormBackward(wantDx, wantDw, wantDb, to64(dout), to64(x), to64(w), wantMean, wantRstd, N, C)
 		// Each output alone, then all three, so that skipping one disturbs none of the others.
 		for _, want := range []string{"dx", "dweight", "dbias", "all"} {
 			var dx, dw, db []float32
@@ -74,7 +76,7 @@ func TestLayerNormGrad(t *testing.T) {
 		x64, w64, b64 := to64(x), to64(w), to64(b)
 		f := func() []float64 {
 			y := make([]float64, N*C)
-			refLayerNormForward(y, make([]float64, N), make([]float64, N), x64, w64, b64, N, C)
+			ref.LayerNormForward(y, make([]float64, N), make([]float64, N), x64, w64, b64, N, C)
 			return y
 		}
 		r := to64(dout)

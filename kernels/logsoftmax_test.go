@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 // logSoftmaxInputs returns logits and targets of which about a quarter are masked.
@@ -28,7 +30,7 @@ func TestLogSoftmaxGather(t *testing.T) {
 		logp, lse := poisoned(N), poisoned(N)
 		LogSoftmaxGatherForward(logp, lse, logits, targets, N, V)
 		wantLogp, wantLse := make([]float64, N), make([]float64, N)
-		refLogSoftmaxGatherForward(wantLogp, wantLse, to64(logits), targets, N, V)
+		ref.LogSoftmaxGatherForward(wantLogp, wantLse, to64(logits), targets, N, V)
 		checkClose(t, name+"/logp", logp, wantLogp, 1e-5)
 		checkClose(t, name+"/lse", lse, wantLse, 1e-5)
 
@@ -39,7 +41,7 @@ func TestLogSoftmaxGather(t *testing.T) {
 		dlogits := poisoned(N * V)
 		LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse, targets, N, V)
 		want := make([]float64, N*V)
-		refLogSoftmaxGatherBackward(want, to64(dlogp), to64(logits), targets, N, V)
+		ref.LogSoftmaxGatherBackward(want, to64(dlogp), to64(logits), targets, N, V)
 		checkClose(t, name+"/dlogits", dlogits, want, 1e-5)
 	}
 }
@@ -56,7 +58,7 @@ func TestLogSoftmaxGatherGrad(t *testing.T) {
 	x := to64(logits)
 	f := func() []float64 {
 		y := make([]float64, N)
-		refLogSoftmaxGatherForward(y, make([]float64, N), x, targets, N, V)
+		ref.LogSoftmaxGatherForward(y, make([]float64, N), x, targets, N, V)
 		return y
 	}
 	checkGrad(t, "dlogits", dlogits, x, f, to64(dlogp), 1e-4)

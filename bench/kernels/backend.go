@@ -91,6 +91,13 @@ func (cpu) Prepare(w workload) func() {
 		}
 		dqkv, scratch, dout := make([]float32, N*3*C), make([]float32, B*NH*T*T), randSlice(N*C)
 		return func() { kernels.AttentionBackward(dqkv, scratch, dout, qkv, att, nil, B, T, C, NH) }
+	case "AttentionStep":
+		q, kc, vc, out := randSlice(B*3*C), randSlice(N*C), randSlice(N*C), make([]float32, B*C)
+		lens := make([]int32, B)
+		for b := range lens {
+			lens[b] = int32(T)
+		}
+		return func() { kernels.AttentionStep(out, q, kc, vc, lens, B, T, C, NH) }
 	}
 	rows, cols := w.rows, w.cols
 	n := rows * cols

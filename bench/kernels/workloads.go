@@ -81,6 +81,8 @@ func workloads(s size) []workload {
 		gemm("head", false, false, N, s.V, C),
 		{Name: "attention", Kernel: "AttentionForward", Shape: attn, FLOPs: 4 * float64(C) * pairs},
 		{Name: "attention bwd", Kernel: "AttentionBackward", Shape: attn, FLOPs: 8 * float64(C) * pairs},
+		// One sampling step reads every sequence's full key and value caches.
+		{Name: "attention step", Kernel: "AttentionStep", Shape: attn, Bytes: f32 * 2 * float64(N) * float64(C)},
 		rowwise("embedding", "EmbeddingForward", N, C, 3),                // two rows in, one out
 		rowwise("embedding bwd", "EmbeddingBackward", N, C, 5),           // dout in, two rows updated
 		rowwise("layernorm", "LayerNormForward", N, C, 2),                // x in, out
