@@ -38,6 +38,10 @@ type Record struct {
 	EvalGreedy  *float64 `json:"eval_greedy,omitempty"`
 	EvalSampled *float64 `json:"eval_sampled,omitempty"`
 
-	// StepSeconds is the wall-clock time of this step alone.
-	StepSeconds float64 `json:"step_s"`
+	// StepSeconds is the wall-clock time of this step alone, and the rest where it went: first
+	// attempts, reflections and second attempts, and the update (reference policy included).
+	StepSeconds   float64 `json:"step_s"`
+	FirstSeconds  float64 `json:"first_s"`
+	RetrySeconds  float64 `json:"retry_s"`
+	UpdateSeconds float64 `json:"update_s"`
 }

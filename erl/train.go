@@ -229,6 +229,7 @@ func (t *Trainer) Step() (Record, error) {
 	if err != nil {
 		return rec, err
 	}
+	rec.FirstSeconds = time.Since(start).Seconds()
 	ep := &StepEpisodes{First: first}
 	var envSteps, sampled int64
 	rewards := make([]float64, len(first))
@@ -249,6 +250,7 @@ func (t *Trainer) Step() (Record, error) {
 	}
 
 	if sw.SecondAttempt {
+		retryStart := time.Now()
 		if ep.Retried = gate(first, cfg.Tau); len(ep.Retried) > 0 {
 			n, s, err := t.retry(ep, groups, &u, rng, &rec)
 			if err != nil {
@@ -257,7 +259,9 @@ func (t *Trainer) Step() (Record, error) {
 			envSteps += n
 			sampled += s
 		}
+		rec.RetrySeconds = time.Since(retryStart).Seconds()
 	}
+	updateStart := time.Now()
 
 	b := u.build(cfg.Weights, cfg.Aggregation)
 	if cfg.Objective.DistillISClip > 0 && len(b.Scored) > 0 {
@@ -306,6 +310,7 @@ func (t *Trainer) Step() (Record, error) {
 	if cfg.Objective.KLCoef > 0 {
 		t.Totals.FLOPs += flopsPerToken * float64(trained) / 3
 	}
+	rec.UpdateSeconds = time.Since(updateStart).Seconds()
 	rec.StepSeconds = time.Since(start).Seconds()
 	t.Totals.WallSeconds += rec.StepSeconds
 	rec.WallSeconds, rec.EnvSteps, rec.Tokens, rec.FLOPs = t.Totals.WallSeconds, t.Totals.EnvSteps, t.Totals.Tokens, t.Totals.FLOPs
