@@ -29,12 +29,13 @@ func BenchmarkGemm(b *testing.B) {
 		transA, transB bool
 		m, n, k        int
 	}{
-		{false, false, 8192, 192, 64}, // qkv projection
-		{false, false, 8192, 256, 64}, // MLP up
-		{false, false, 8192, 64, 256}, // MLP down
-		{false, true, 8192, 64, 192},  // qkv input gradient
-		{true, false, 64, 192, 8192},  // qkv weight gradient
-		{true, false, 256, 768, 4096}, // qkv weight gradient, base model
+		// The model's linear layers keep W as out×in: y = x·Wᵀ, dx = dy·W, dW = dyᵀ·x.
+		{false, true, 8192, 192, 64},   // qkv projection
+		{false, true, 8192, 256, 64},   // MLP up
+		{false, true, 8192, 64, 256},   // MLP down
+		{false, false, 8192, 64, 192},  // qkv input gradient
+		{true, false, 192, 64, 8192},   // qkv weight gradient
+		{true, false, 256, 1024, 4096}, // MLP down weight gradient, base model
 		{false, false, 512, 512, 512},
 	} {
 		name := fmt.Sprintf("%s/m=%d,n=%d,k=%d", transName(s.transA, s.transB), s.m, s.n, s.k)

@@ -25,7 +25,7 @@ var gemmCases = []gemmCase{
 	{5, 9, 11, 2, 1, -0.5},
 	{64, 3, 65, 0, 1, 0},
 	{130, 70, 50, 5, 1, 0.25},  // enough 64×64 blocks for gonum to go concurrent
-	{100, 90, 120, 2, 0.5, -1}, // past transposeAWork, so a transposed A is copied first
+	{20, 260, 210, 2, 0.5, -1}, // past transposeAWork and transposeAMinN: a transposed A is copied first
 	{6, 4, 0, 1, 1, 0},         // k = 0: C = beta*C
 	{6, 4, 0, 1, 1, 2},
 	{6, 4, 5, 0, 0, 0.5}, // alpha = 0

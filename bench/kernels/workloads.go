@@ -51,7 +51,8 @@ func (w workload) computeBound() bool { return w.FLOPs > 0 }
 const f32 = 4 // bytes
 
 // workloads returns the kernel calls of one training step of a model of size s, one of each
-// kind; the products are those of the qkv projection, the MLP and the output head.
+// kind; the products are those of the qkv projection, the MLP and the output head, as the
+// model makes them.
 func workloads(s size) []workload {
 	N, C := s.B*s.T, s.C
 	gemm := func(name string, transA, transB bool, m, n, k int) workload {
@@ -73,12 +74,14 @@ func workloads(s size) []workload {
 	attn := fmt.Sprintf("B=%d T=%d C=%d NH=%d", s.B, s.T, C, s.NH)
 	P := s.params()
 	ws := []workload{
-		gemm("qkv", false, false, N, 3*C, C),
-		gemm("qkv dx", false, true, N, C, 3*C),
-		gemm("qkv dw", true, false, C, 3*C, N),
-		gemm("mlp up", false, false, N, 4*C, C),
-		gemm("mlp down", false, false, N, C, 4*C),
-		gemm("head", false, false, N, s.V, C),
+		// The model keeps W as out×in: y = x·Wᵀ (NT), dx = dy·W (NN), dW = dyᵀ·x (TN).
+		gemm("qkv", false, true, N, 3*C, C),
+		gemm("qkv dx", false, false, N, C, 3*C),
+		gemm("qkv dw", true, false, 3*C, C, N),
+		gemm("mlp up", false, true, N, 4*C, C),
+		gemm("mlp down", false, true, N, C, 4*C),
+		gemm("mlp down dw", true, false, C, 4*C, N),
+		gemm("head", false, true, N, s.V, C), // tied to the token embedding
 		{Name: "attention", Kernel: "AttentionForward", Shape: attn, FLOPs: 4 * float64(C) * pairs},
 		{Name: "attention bwd", Kernel: "AttentionBackward", Shape: attn, FLOPs: 8 * float64(C) * pairs},
 		// One sampling step reads every sequence's full key and value caches.
