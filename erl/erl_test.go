@@ -312,7 +312,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	if err := part.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	resumed, err := ResumeTrainer(path, &cfg)
+	resumed, err := ResumeTrainer(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

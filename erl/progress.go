@@ -19,6 +19,7 @@ type progressBar struct {
 	interactive bool
 	lastPrint   time.Time
 	pre, post   float64
+	sawPost     bool
 	eval        string
 }
 
@@ -36,7 +37,14 @@ func (p *progressBar) update(r Record, elapsed float64) {
 	}
 	p.pre = keep*p.pre + (1-keep)*r.SuccessPre
 	if r.SuccessPost != nil {
+		if !p.sawPost {
+			p.post, p.sawPost = *r.SuccessPost, true
+		}
 		p.post = keep*p.post + (1-keep)**r.SuccessPost
+	}
+	post := "-"
+	if p.sawPost {
+		post = fmt.Sprintf("%.2f", p.post)
 	}
 	if r.EvalSampled != nil {
 		p.eval = fmt.Sprintf("%.2f/%.2f", *r.EvalGreedy, *r.EvalSampled)
@@ -45,9 +53,9 @@ func (p *progressBar) update(r Record, elapsed float64) {
 	eta := time.Duration(elapsed / float64(done) * float64(p.total-r.Step) * float64(time.Second))
 	width := 24
 	filled := width * r.Step / max(1, p.total)
-	line := fmt.Sprintf("step %d/%d [%s%s] pre %.2f post %.2f eval(g/s) %s | %.1fs/step | ETA %s",
+	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, held-out greedy/sampled %s | %.1fs/step | ETA %s",
 		r.Step, p.total, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-		p.pre, p.post, p.eval, r.StepSeconds, eta.Round(time.Second))
+		p.pre, post, p.eval, r.StepSeconds, eta.Round(time.Second))
 	if p.interactive {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		return

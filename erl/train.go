@@ -157,8 +157,9 @@ func (t *Trainer) Save(path string) error {
 }
 
 // ResumeTrainer restores a run from a checkpoint written by Save. The run's config comes from
-// the checkpoint; steps and time, which only say how far to go, are taken from override.
-func ResumeTrainer(path string, override *Config) (*Trainer, error) {
+// the checkpoint; extend, when not nil, may change how far it goes (steps, time) before the
+// config is validated.
+func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	ck, err := model.LoadCheckpoint(path)
 	if err != nil {
 		return nil, err
@@ -178,8 +179,8 @@ func ResumeTrainer(path string, override *Config) (*Trainer, error) {
 	if ck.Optim == nil {
 		return nil, fmt.Errorf("%s: holds no optimizer state, so the run cannot resume exactly", path)
 	}
-	if override != nil {
-		cfg.Steps, cfg.Time = override.Steps, override.Time
+	if extend != nil {
+		extend(&cfg)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

@@ -36,8 +36,13 @@ func TestCommandLine(t *testing.T) {
 		out, errex string // expected in stdout, stderr
 	}{
 		{args: nil, code: 2, errex: "Usage: erlgo <command>"},
-		{args: []string{"--help"}, code: 0, out: "  levels  generate a set of distinct random levels"},
-		{args: []string{"-h"}, code: 0, out: "  replay  replay action sequences"},
+		{args: []string{"--help"}, code: 0, out: "  levels   generate a set of distinct random levels"},
+		{args: []string{"-h"}, code: 0, out: "  replay   replay action sequences"},
+		{args: []string{"train", "--help"}, code: 0, out: "Usage: erlgo train [flags]"},
+		{args: []string{"eval", "--help"}, code: 0, out: "-checkpoint FILE"},
+		{args: []string{"eval"}, code: 2, errex: "--checkpoint FILE is required"},
+		{args: []string{"train", "--resume", missing, "--lr", "1"}, code: 2, errex: "--lr does not apply with --resume"},
+		{args: []string{"train", "--algo", "ppo"}, code: 2, errex: `unknown algorithm "ppo"`},
 		{args: []string{"frob"}, code: 2, errex: `erlgo: unknown command "frob"`},
 		{args: []string{"levels", "--help"}, code: 0, out: "Usage: erlgo levels [flags]"},
 		{args: []string{"play", "-help"}, code: 0, out: "-symbols string"},

@@ -123,7 +123,19 @@ func runTrain(sio stdio, args []string) error {
 	var t *erl.Trainer
 	var err error
 	if *resume != "" {
-		t, err = erl.ResumeTrainer(*resume, &cfg)
+		for name := range set {
+			if name != "resume" && name != "steps" && name != "time" && name != "out" {
+				return usagef("--%s does not apply with --resume: a resumed run keeps its config (only --steps, --time and --out may be given)", name)
+			}
+		}
+		t, err = erl.ResumeTrainer(*resume, func(c *erl.Config) {
+			if set["steps"] {
+				c.Steps = *steps
+			}
+			if set["time"] {
+				c.Time = erl.Duration(*limit)
+			}
+		})
 	} else {
 		t, err = erl.NewTrainer(cfg)
 	}
