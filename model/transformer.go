@@ -86,6 +86,7 @@ type Model struct {
 	MicroBatch int
 
 	programs map[programKey]*program
+	uses     int64 // a clock for dropping the least recently used program
 }
 
 // New builds a model with freshly initialised weights drawn from seed.
@@ -226,6 +227,7 @@ type programKey struct {
 // scored tokens; with train set it also holds the objective and the gradients.
 type program struct {
 	key                               programKey
+	lastUse                           int64
 	vm                                G.VM
 	tokens, pos, lens, rows, targets  *G.Node
 	columns                           []*G.Node // the objective's per-token inputs, tokenColumns order
@@ -322,12 +324,22 @@ func (m *Model) build(key programKey, obj Objective) (*program, error) {
 	return p, nil
 }
 
-// program returns the compiled program for a shape, building it on first use. Sequence lengths
-// and scored counts are rounded up so that a handful of programs serve every batch.
+// maxPrograms bounds the compiled programs a model keeps: each holds its activations and
+// attention probabilities, tens of megabytes at the larger shapes.
+const maxPrograms = 24
+
+// program returns the compiled program for a shape, building it on first use. Shapes are
+// rounded up (sequences to a multiple of 8, tokens to a multiple of 16, scored tokens to a
+// power of two) so that a handful of programs serve every batch; the least recently used
+// program is dropped beyond maxPrograms.
 func (m *Model) program(batch, seq, scored int, train bool, obj Objective) (*program, error) {
-	key := programKey{batch: batch, seq: roundUp(seq, 16), scored: roundUp(scored, 32), train: train}
-	key.seq = min(key.seq, m.Config.ContextLen)
+	key := programKey{batch: roundUp(batch, 8), seq: min(roundUp(seq, 16), m.Config.ContextLen), scored: 32, train: train}
+	for key.scored < scored {
+		key.scored *= 2
+	}
+	m.uses++
 	if p, ok := m.programs[key]; ok {
+		p.lastUse = m.uses
 		if train {
 			p.objective.cfg = obj
 		}
@@ -337,6 +349,17 @@ func (m *Model) program(batch, seq, scored int, train bool, obj Objective) (*pro
 	if err != nil {
 		return nil, err
 	}
+	if len(m.programs) >= maxPrograms {
+		var oldest programKey
+		first := true
+		for k, q := range m.programs {
+			if first || q.lastUse < m.programs[oldest].lastUse {
+				oldest, first = k, false
+			}
+		}
+		delete(m.programs, oldest)
+	}
+	p.lastUse = m.uses
 	m.programs[key] = p
 	return p, nil
 }
