@@ -44,9 +44,17 @@ func (u *updateBatch) newUnit() int {
 	return u.units - 1
 }
 
+// carriesSignal reports whether a piece would move the policy. A policy-gradient piece with
+// zero advantage (its group's rewards were all equal) has none: it is left out of the update,
+// as DAPO's dynamic sampling does, which saves most of the update's work while success is rare.
+func carriesSignal(adv float32, t termKind) bool { return adv != 0 || t == termDistill }
+
 // addAttempt adds every turn of an attempt: its context followed by the action chosen. logp
 // may be nil for tokens the policy did not sample in these contexts (distillation).
 func (u *updateBatch) addAttempt(turns []model.Sequence, tokens []int32, logp []float32, adv float32, t termKind) {
+	if !carriesSignal(adv, t) {
+		return
+	}
 	unit := u.newUnit()
 	if logp == nil {
 		logp = make([]float32, len(turns))
@@ -59,6 +67,9 @@ func (u *updateBatch) addAttempt(turns []model.Sequence, tokens []int32, logp []
 
 // addGenerated adds a prompt followed by generated tokens, all of them trained.
 func (u *updateBatch) addGenerated(prompt model.Sequence, tokens []int32, logp []float32, adv float32, t termKind) {
+	if !carriesSignal(adv, t) {
+		return
+	}
 	s := prompt
 	for _, tok := range tokens {
 		s = appendToken(s, tok)

@@ -8,14 +8,15 @@ import (
 	"github.com/erlgo/erlgo/model"
 )
 
-// Position ids. A board cell at row r, column c gets position id r·BoardStride + c, and the end
-// of its row (the NL token) the id after its last cell, so a cell has the same position embedding
-// whatever the board's size; every other token is numbered on from TextStart in order. The
-// policy thus learns where things are from the position of their tokens, as it would from a 2-D
-// picture, which a from-scratch model picks up far faster than counting row lengths.
+// Position ids. A board cell at row r, column c gets position id r·BoardStride + c, so a cell has
+// the same position embedding whatever the board's size; every other token is numbered on from
+// TextStart in order. The policy thus learns where things are from the position of their tokens,
+// as it would from a 2-D picture, which a from-scratch model picks up far faster than counting
+// row lengths; and since positions carry the rows, no token marks a row's end, which keeps the
+// contexts, most of whose tokens are the board, short.
 const (
 	// BoardStride is the number of position ids a board row gets: boards may be up to
-	// BoardStride−1 cells wide.
+	// BoardStride cells wide.
 	BoardStride = 10
 	// BoardRows is the tallest board.
 	BoardRows = 10
@@ -46,7 +47,7 @@ type Guidance struct {
 type Contexts struct {
 	vocab *model.Vocab
 	cells map[string][]int32 // per environment: token of each envs.Cell, -1 where it has none
-	id    struct{ bos, eos, nl, obs, memory, reflect, attempt, feedback, hist, act, none int32 }
+	id    struct{ bos, eos, obs, memory, reflect, attempt, feedback, hist, act, none int32 }
 	// actions maps envs.Action to its token; ActionTokens are those tokens in envs.Actions order.
 	actions      [len(envs.Actions)]int32
 	ActionTokens []int32
@@ -58,7 +59,7 @@ type Contexts struct {
 func NewContexts() *Contexts {
 	v := model.StandardVocab()
 	c := &Contexts{vocab: v, cells: map[string][]int32{}}
-	c.id.bos, c.id.eos, c.id.nl, c.id.obs = v.MustID("<bos>"), v.MustID("<eos>"), v.MustID("NL"), v.MustID("OBS")
+	c.id.bos, c.id.eos, c.id.obs = v.MustID("<bos>"), v.MustID("<eos>"), v.MustID("OBS")
 	c.id.memory, c.id.reflect, c.id.attempt = v.MustID("MEMORY"), v.MustID("REFLECT"), v.MustID("ATTEMPT")
 	c.id.feedback, c.id.hist, c.id.act, c.id.none = v.MustID("FEEDBACK"), v.MustID("HIST"), v.MustID("ACT"), v.MustID("none")
 	for _, env := range envs.EnvNames() {
@@ -131,8 +132,8 @@ func (c *Contexts) board(s *seq, env string, cells [][]envs.Cell) error {
 	}
 	s.text(c.id.obs)
 	for r, row := range cells {
-		if len(row) >= BoardStride {
-			return fmt.Errorf("erl: board row %d has %d cells; the policy sees at most %d", r+1, len(row), BoardStride-1)
+		if len(row) > BoardStride {
+			return fmt.Errorf("erl: board row %d has %d cells; the policy sees at most %d", r+1, len(row), BoardStride)
 		}
 		for col, cell := range row {
 			id := ids[cell]
@@ -142,8 +143,6 @@ func (c *Contexts) board(s *seq, env string, cells [][]envs.Cell) error {
 			s.Tokens = append(s.Tokens, id)
 			s.Pos = append(s.Pos, int32(r*BoardStride+col))
 		}
-		s.Tokens = append(s.Tokens, c.id.nl)
-		s.Pos = append(s.Pos, int32(r*BoardStride+len(row)))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ type progressBar struct {
 	w           io.Writer
 	total       int
 	startStep   int
+	budget      float64 // seconds of training time the run may use in all (0: no limit)
 	interactive bool
 	lastPrint   time.Time
 	pre, post   float64
@@ -23,9 +24,10 @@ type progressBar struct {
 	eval        string
 }
 
-func newProgressBar(w io.Writer, total, done int) *progressBar {
+func newProgressBar(w io.Writer, total, done int, budget time.Duration) *progressBar {
 	f, ok := w.(*os.File)
-	return &progressBar{w: w, total: total, startStep: done, interactive: ok && term.IsTerminal(int(f.Fd())), eval: "-"}
+	return &progressBar{w: w, total: total, startStep: done, budget: budget.Seconds(),
+		interactive: ok && term.IsTerminal(int(f.Fd())), eval: "-"}
 }
 
 // update shows the state after a step; elapsed is the training time of this session.
@@ -50,7 +52,11 @@ func (p *progressBar) update(r Record, elapsed float64) {
 		p.eval = fmt.Sprintf("%.2f/%.2f", *r.EvalGreedy, *r.EvalSampled)
 	}
 	done := r.Step - p.startStep
-	eta := time.Duration(elapsed / float64(done) * float64(p.total-r.Step) * float64(time.Second))
+	left := elapsed / float64(done) * float64(p.total-r.Step)
+	if p.budget > 0 {
+		left = min(left, max(0, p.budget-r.WallSeconds))
+	}
+	eta := time.Duration(left * float64(time.Second))
 	width := 24
 	filled := width * r.Step / max(1, p.total)
 	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, held-out greedy/sampled %s | %.1fs/step | ETA %s",

@@ -45,8 +45,8 @@ func Train(ctx context.Context, t *Trainer, dir RunDir, progress io.Writer) erro
 	}
 	defer metrics.Close()
 	cfg := t.Config
-	bar := newProgressBar(progress, cfg.Steps, t.StepsDone)
 	budget := time.Duration(cfg.Time)
+	bar := newProgressBar(progress, cfg.Steps, t.StepsDone, budget)
 	segmentStart := t.Totals.WallSeconds
 
 	for t.StepsDone < cfg.Steps {

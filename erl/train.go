@@ -287,15 +287,17 @@ func (t *Trainer) Step() (Record, error) {
 			b.Scored[i].RefLogp = ref[i]
 		}
 	}
-	terms, err := t.Policy.Gradients(b, cfg.Objective)
-	if err != nil {
-		return rec, err
-	}
-	if math.IsNaN(terms.Loss) || math.IsInf(terms.Loss, 0) {
-		return rec, fmt.Errorf("step %d: the loss is %v", step, terms.Loss)
-	}
-	if rec.GradNorm, rec.LR, err = t.Optim.Update(t.Policy.Params); err != nil {
-		return rec, fmt.Errorf("step %d: %w", step, err)
+	var terms model.Terms
+	if len(b.Scored) > 0 { // else no attempt carried signal: no update
+		if terms, err = t.Policy.Gradients(b, cfg.Objective); err != nil {
+			return rec, err
+		}
+		if math.IsNaN(terms.Loss) || math.IsInf(terms.Loss, 0) {
+			return rec, fmt.Errorf("step %d: the loss is %v", step, terms.Loss)
+		}
+		if rec.GradNorm, rec.LR, err = t.Optim.Update(t.Policy.Params); err != nil {
+			return rec, fmt.Errorf("step %d: %w", step, err)
+		}
 	}
 
 	var trained int64

@@ -47,9 +47,7 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 	d := &Decoder{m: m, batch: len(prompts), lens: make([]int32, len(prompts)), nextPos: make([]int32, len(prompts))}
 	if extra > 0 { // with no token to come, the prompts' logits are all there is: no cache
 		d.capacity = longest + extra
-	}
-	for range m.Config.Layers {
-		if d.capacity > 0 {
+		for range m.Config.Layers {
 			d.k = append(d.k, make([]float32, d.batch*d.capacity*c))
 			d.v = append(d.v, make([]float32, d.batch*d.capacity*c))
 		}
@@ -276,6 +274,9 @@ func (m *Model) Generate(prompts []Sequence, opt GenerateOptions, rng *rand.Rand
 			if done[i] {
 				continue
 			}
+			if !finite(logits[i]) {
+				return nil, fmt.Errorf("model: the logits after prompt %d are not finite (a weight is NaN or Inf)", i)
+			}
 			var allowed []int32
 			if opt.Allowed != nil {
 				allowed = opt.Allowed(i, gens[i].Tokens)
@@ -302,4 +303,13 @@ func (m *Model) Generate(prompts []Sequence, opt GenerateOptions, rng *rand.Rand
 			return nil, err
 		}
 	}
+}
+
+func finite(xs []float32) bool {
+	for _, x := range xs {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -22,7 +22,6 @@ var (
 	Specials = []string{"<pad>", "<bos>", "<eos>"}
 	// Markers open the segments of a context.
 	Markers = []string{
-		"NL",       // end of a board row
 		"OBS",      // the current board follows
 		"MEMORY",   // a remembered reflection follows
 		"REFLECT",  // a reflection follows (given or to be written)
