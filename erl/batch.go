@@ -20,6 +20,8 @@ const (
 // piece is one trained sequence: a context with its trained tokens at the end.
 type piece struct {
 	seq model.Sequence
+	// allowed is the set the trained tokens were sampled among.
+	allowed []int32
 	// first is the index of the first trained token; every token from there on is trained.
 	first int
 	// logp is the sampling log-probability of each trained token.
@@ -36,6 +38,12 @@ type piece struct {
 type updateBatch struct {
 	pieces []piece
 	units  int
+	// actions and reflection are the allowed sets of action turns and of reflections.
+	actions, reflection []int32
+}
+
+func newUpdateBatch(c *Contexts) *updateBatch {
+	return &updateBatch{actions: c.ActionTokens, reflection: c.ReflectionTokens}
 }
 
 // newUnit returns the id of a new attempt or reflection.
@@ -60,7 +68,7 @@ func (u *updateBatch) addAttempt(turns []model.Sequence, tokens []int32, logp []
 		logp = make([]float32, len(turns))
 	}
 	for i, ctx := range turns {
-		u.pieces = append(u.pieces, piece{seq: appendToken(ctx, tokens[i]), first: len(ctx.Tokens),
+		u.pieces = append(u.pieces, piece{seq: appendToken(ctx, tokens[i]), allowed: u.actions, first: len(ctx.Tokens),
 			logp: logp[i : i+1], adv: adv, term: t, unit: unit})
 	}
 }
@@ -74,7 +82,7 @@ func (u *updateBatch) addGenerated(prompt model.Sequence, tokens []int32, logp [
 	for _, tok := range tokens {
 		s = appendToken(s, tok)
 	}
-	u.pieces = append(u.pieces, piece{seq: s, first: len(prompt.Tokens), logp: logp, adv: adv, term: t, unit: u.newUnit()})
+	u.pieces = append(u.pieces, piece{seq: s, allowed: u.reflection, first: len(prompt.Tokens), logp: logp, adv: adv, term: t, unit: u.newUnit()})
 }
 
 // appendToken returns ctx followed by tok at the next text position.
@@ -123,7 +131,7 @@ func (u *updateBatch) build(w TermWeights, aggregation string) *model.Batch {
 		seqIdx := len(b.Seqs)
 		b.Seqs = append(b.Seqs, p.seq)
 		for i := p.first; i < len(p.seq.Tokens); i++ {
-			sc := model.Scored{Seq: seqIdx, Index: i, OldLogp: p.logp[i-p.first], RefLogp: p.logp[i-p.first], Advantage: p.adv}
+			sc := model.Scored{Seq: seqIdx, Index: i, OldLogp: p.logp[i-p.first], RefLogp: p.logp[i-p.first], Advantage: p.adv, Allowed: p.allowed}
 			if isPG(p.term) {
 				sc.PGWeight = weight
 			} else {

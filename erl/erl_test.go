@@ -145,9 +145,9 @@ func TestConsolidate(t *testing.T) {
 	if !ep.Second[0].Solved || ep.Second[1].Solved {
 		t.Fatal("the test's second attempts should succeed and fail")
 	}
-	var u updateBatch
+	u := newUpdateBatch(c)
 	var rec Record
-	if err := tr.consolidate(ep, []int{0, 1}, &u, &rec); err != nil {
+	if err := tr.consolidate(ep, []int{0, 1}, u, &rec); err != nil {
 		t.Fatal(err)
 	}
 	if len(tr.Memory.Items) != 1 || !slices.Equal(tr.Memory.Items[0], good) {

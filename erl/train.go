@@ -243,7 +243,7 @@ func (t *Trainer) Step() (Record, error) {
 		}
 	}
 	rec.SuccessPre /= float64(len(first))
-	var u updateBatch
+	u := newUpdateBatch(t.Contexts)
 	if sw.TrainFirst {
 		for i, a := range groupAdvantages(rewards, groups) {
 			u.addAttempt(first[i].Turns, first[i].Tokens, first[i].Logp, a, termFirst)
@@ -253,7 +253,7 @@ func (t *Trainer) Step() (Record, error) {
 	if sw.SecondAttempt {
 		retryStart := time.Now()
 		if ep.Retried = gate(first, cfg.Tau); len(ep.Retried) > 0 {
-			n, s, err := t.retry(ep, groups, &u, rng, &rec)
+			n, s, err := t.retry(ep, groups, u, rng, &rec)
 			if err != nil {
 				return rec, err
 			}

@@ -57,6 +57,14 @@ func TestGradientCheck(t *testing.T) {
 	m.MicroBatch = 2 // the batch runs as two micro-batches, so their gradients must add up
 	rng := rand.New(rand.NewPCG(2, 2))
 	b := randomBatch(m.Config, []int{5, 7, 3}, rng)
+	// Half the tokens are chosen among an allowed set that holds them, as in constrained decoding.
+	for i := range b.Scored {
+		if i%2 == 0 {
+			sc := &b.Scored[i]
+			target := b.Seqs[sc.Seq].Tokens[sc.Index]
+			sc.Allowed = []int32{target, (target + 3) % int32(m.Config.Vocab), (target + 7) % int32(m.Config.Vocab)}
+		}
+	}
 	logp, err := m.LogProbs(b)
 	if err != nil {
 		t.Fatal(err)

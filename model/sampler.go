@@ -239,8 +239,8 @@ func (sc SampleConfig) Pick(logits []float32, allowed []int32, rng *rand.Rand) i
 // Generation is what Generate wrote after one prompt.
 type Generation struct {
 	Tokens []int32
-	// Logp is each token's log-probability under the model's full softmax at temperature 1: the
-	// "old" log-probability that the objective's importance ratio divides by.
+	// Logp is each token's log-probability at temperature 1 under the softmax over the tokens that
+	// were allowed there: the "old" log-probability that the objective's ratio divides by.
 	Logp []float32
 }
 
@@ -283,7 +283,7 @@ func (m *Model) Generate(prompts []Sequence, opt GenerateOptions, rng *rand.Rand
 			}
 			tok := opt.Sample.Pick(logits[i], allowed, rng)
 			gens[i].Tokens = append(gens[i].Tokens, tok)
-			gens[i].Logp = append(gens[i].Logp, logSoftmaxAt(logits[i], tok))
+			gens[i].Logp = append(gens[i].Logp, logSoftmaxAt(logits[i], tok, allowed))
 			next[i] = tok
 			if tok == opt.Stop || len(gens[i].Tokens) >= opt.MaxNew {
 				done[i] = true

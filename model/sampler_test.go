@@ -86,7 +86,8 @@ func TestGenerateRespectsConstraints(t *testing.T) {
 			}
 		}
 	}
-	// The recorded log-probabilities are those the graph assigns to the same tokens.
+	// The recorded log-probabilities are those the graph assigns to the same tokens, over the
+	// same allowed set.
 	b := &Batch{}
 	var want []float32
 	for i, g := range gens {
@@ -97,7 +98,7 @@ func TestGenerateRespectsConstraints(t *testing.T) {
 		}
 		b.Seqs = append(b.Seqs, seq)
 		for k := range g.Tokens {
-			b.Scored = append(b.Scored, Scored{Seq: i, Index: len(prompts[i].Tokens) + k})
+			b.Scored = append(b.Scored, Scored{Seq: i, Index: len(prompts[i].Tokens) + k, Allowed: allowed})
 			want = append(want, g.Logp[k])
 		}
 	}

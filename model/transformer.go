@@ -183,6 +183,11 @@ type Scored struct {
 	Advantage float32
 	// PGWeight and DistillWeight select the token's term and carry the aggregation (see Objective).
 	PGWeight, DistillWeight float32
+	// Allowed, when not nil, is the set of tokens the policy chooses among at this position (as
+	// constrained decoding sampled it): the token's probability is the softmax over these alone.
+	// Without it, probability mass that training pushes off the sampled tokens would pile up on
+	// tokens that are never sampled, and the log-probabilities would drift without bound.
+	Allowed []int32
 }
 
 // Batch is a set of sequences and the tokens of them to score.
@@ -210,9 +215,23 @@ func (m *Model) Validate(b *Batch) error {
 			}
 		}
 	}
+	seen := make([]bool, m.Config.Vocab)
 	for i, sc := range b.Scored {
 		if sc.Seq < 0 || sc.Seq >= len(b.Seqs) || sc.Index < 1 || sc.Index >= len(b.Seqs[sc.Seq].Tokens) {
 			return fmt.Errorf("scored token %d: (sequence %d, index %d) is not a token with a predecessor", i, sc.Seq, sc.Index)
+		}
+		if sc.Allowed == nil {
+			continue
+		}
+		clear(seen)
+		for _, a := range sc.Allowed {
+			if a < 0 || int(a) >= m.Config.Vocab || seen[a] {
+				return fmt.Errorf("scored token %d: allowed token %d is outside the vocabulary or repeated", i, a)
+			}
+			seen[a] = true
+		}
+		if !seen[b.Seqs[sc.Seq].Tokens[sc.Index]] {
+			return fmt.Errorf("scored token %d: token %d is not among its allowed tokens", i, b.Seqs[sc.Seq].Tokens[sc.Index])
 		}
 	}
 	return nil
@@ -238,6 +257,8 @@ type program struct {
 	objective                         *objectiveOp
 	tokenBuf, posBuf, lensBuf, rowBuf *tensor.Dense
 	targetBuf                         *tensor.Dense
+	mask                              *G.Node // added to the logits: 0 where allowed, maskedLogit elsewhere
+	maskBuf                           *tensor.Dense
 	columnBufs                        []*tensor.Dense
 }
 
@@ -302,8 +323,10 @@ func (m *Model) build(key programKey, obj Objective) (*program, error) {
 		return p, nil
 	}
 
-	lsg := newLogSoftmaxGather(dt)
-	p.logp = must(apply(lsg, p.logits, p.targets))
+	p.maskBuf = newDense(dt, []int{key.scored, cfg.Vocab})
+	p.mask = G.NewMatrix(g, dt, G.WithShape(key.scored, cfg.Vocab), G.WithName("logit_mask"), G.WithValue(p.maskBuf))
+	masked := must(apply(newAdd(dt), p.logits, p.mask))
+	p.logp = must(apply(newLogSoftmaxGather(dt), masked, p.targets))
 	inputs := G.Nodes{p.logp}
 	for _, name := range tokenColumns {
 		buf := newDense(dt, []int{key.scored})
@@ -412,6 +435,19 @@ func (p *program) load(b *Batch) {
 		} // else the sampler asks for the logits after the last token: nothing to score
 	}
 	if p.key.train {
+		mask := make([]float64, p.key.scored*p.maskBuf.Shape()[1])
+		for i, sc := range b.Scored {
+			if sc.Allowed != nil {
+				row := mask[i*p.maskBuf.Shape()[1] : (i+1)*p.maskBuf.Shape()[1]]
+				for j := range row {
+					row[j] = maskedLogit
+				}
+				for _, a := range sc.Allowed {
+					row[a] = 0
+				}
+			}
+		}
+		setFloats(p.maskBuf, mask)
 		cols := make([][]float64, len(tokenColumns))
 		for c := range cols {
 			cols[c] = make([]float64, p.key.scored)
@@ -485,19 +521,32 @@ func (m *Model) LogProbs(b *Batch) ([]float32, error) {
 	}
 	out := make([]float32, len(logits))
 	for i, row := range logits {
-		out[i] = logSoftmaxAt(row, b.Seqs[b.Scored[i].Seq].Tokens[b.Scored[i].Index])
+		sc := b.Scored[i]
+		out[i] = logSoftmaxAt(row, b.Seqs[sc.Seq].Tokens[sc.Index], sc.Allowed)
 	}
 	return out, nil
 }
 
-func logSoftmaxAt(row []float32, target int32) float32 {
-	mx := row[0]
-	for _, x := range row {
-		mx = max(mx, x)
+// maskedLogit is added to the logits of tokens outside an allowed set: far enough below any
+// logit that its exponential is 0, and finite, so that no NaN arises from ∞ − ∞.
+const maskedLogit = -1e9
+
+// logSoftmaxAt returns the log-probability of target under the softmax of row restricted to
+// allowed (all of row when allowed is nil).
+func logSoftmaxAt(row []float32, target int32, allowed []int32) float32 {
+	if allowed == nil {
+		allowed = make([]int32, len(row))
+		for i := range allowed {
+			allowed[i] = int32(i)
+		}
+	}
+	mx := row[allowed[0]]
+	for _, a := range allowed {
+		mx = max(mx, row[a])
 	}
 	var sum float64
-	for _, x := range row {
-		sum += math.Exp(float64(x - mx))
+	for _, a := range allowed {
+		sum += math.Exp(float64(row[a] - mx))
 	}
 	return float32(float64(row[target]-mx) - math.Log(sum))
 }
