@@ -254,7 +254,7 @@ type program struct {
 	grads                             G.Nodes
 	qkv                               []*G.Node // each layer's packed q|k|v, for the sampler's KV cache
 	logits, logp, loss                *G.Node
-	objective                         *objectiveOp
+	objective                         objectiveState
 	tokenBuf, posBuf, lensBuf, rowBuf *tensor.Dense
 	targetBuf                         *tensor.Dense
 	mask                              *G.Node // added to the logits: 0 where allowed, maskedLogit elsewhere
@@ -262,10 +262,18 @@ type program struct {
 	columnBufs                        []*tensor.Dense
 }
 
-// build defines the transformer: the one definition of the network, for every batch shape and
-// for both training and sampling.
+// build compiles the model's graph for a shape, on the backend of its element type.
 func (m *Model) build(key programKey, obj Objective) (*program, error) {
-	cfg, dt := m.Config, m.DType
+	if m.DType == tensor.Float64 {
+		return buildProgram(m, references, key, obj)
+	}
+	return buildProgram(m, cpuKernels, key, obj)
+}
+
+// buildProgram defines the transformer: the one definition of the network, for every batch
+// shape, for training and for sampling.
+func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objective) (*program, error) {
+	cfg, dt := m.Config, be.dtype
 	g := G.NewGraph()
 	p := &program{key: key}
 	n := key.batch * key.seq
@@ -294,27 +302,27 @@ func (m *Model) build(key programKey, obj Objective) (*program, error) {
 		return node
 	}
 	linear := func(x *G.Node, name string) *G.Node {
-		return must(apply(newLinear(dt, true), x, w[name+".weight"], w[name+".bias"]))
+		return must(apply(newLinear(be, true), x, w[name+".weight"], w[name+".bias"]))
 	}
 	layerNorm := func(x *G.Node, name string) *G.Node {
-		return must(apply(newLayerNorm(dt), x, w[name+".weight"], w[name+".bias"]))
+		return must(apply(newLayerNorm(be), x, w[name+".weight"], w[name+".bias"]))
 	}
 
-	x := must(apply(newAdd(dt),
-		must(apply(newGatherRows(dt), w["wte"], p.tokens)),
-		must(apply(newGatherRows(dt), w["wpe"], p.pos))))
+	x := must(apply(newAdd(be),
+		must(apply(newGatherRows(be), w["wte"], p.tokens)),
+		must(apply(newGatherRows(be), w["wpe"], p.pos))))
 	for l := range cfg.Layers {
 		h := fmt.Sprintf("h.%d.", l)
 		qkv := linear(layerNorm(x, h+"ln_1"), h+"attn.c_attn")
 		p.qkv = append(p.qkv, qkv)
-		att := must(apply(newAttention(dt, key.batch, key.seq, cfg.Heads), qkv, p.lens))
-		x = must(apply(newAdd(dt), x, linear(att, h+"attn.c_proj")))
-		mlp := must(apply(newGelu(dt), linear(layerNorm(x, h+"ln_2"), h+"mlp.c_fc")))
-		x = must(apply(newAdd(dt), x, linear(mlp, h+"mlp.c_proj")))
+		att := must(apply(newAttention(be, key.batch, key.seq, cfg.Heads), qkv, p.lens))
+		x = must(apply(newAdd(be), x, linear(att, h+"attn.c_proj")))
+		mlp := must(apply(newGelu(be), linear(layerNorm(x, h+"ln_2"), h+"mlp.c_fc")))
+		x = must(apply(newAdd(be), x, linear(mlp, h+"mlp.c_proj")))
 	}
 	x = layerNorm(x, "ln_f")
-	scored := must(apply(newGatherRows(dt), x, p.rows))
-	p.logits = must(apply(newLinear(dt, false), scored, w["wte"])) // the head is tied to the embedding
+	scored := must(apply(newGatherRows(be), x, p.rows))
+	p.logits = must(apply(newLinear(be, false), scored, w["wte"])) // the head is tied to the embedding
 	if err != nil {
 		return nil, fmt.Errorf("model: building the graph: %w", err)
 	}
@@ -325,8 +333,8 @@ func (m *Model) build(key programKey, obj Objective) (*program, error) {
 
 	p.maskBuf = newDense(dt, []int{key.scored, cfg.Vocab})
 	p.mask = G.NewMatrix(g, dt, G.WithShape(key.scored, cfg.Vocab), G.WithName("logit_mask"), G.WithValue(p.maskBuf))
-	masked := must(apply(newAdd(dt), p.logits, p.mask))
-	p.logp = must(apply(newLogSoftmaxGather(dt), masked, p.targets))
+	masked := must(apply(newAdd(be), p.logits, p.mask))
+	p.logp = must(apply(newLogSoftmaxGather(be), masked, p.targets))
 	inputs := G.Nodes{p.logp}
 	for _, name := range tokenColumns {
 		buf := newDense(dt, []int{key.scored})
@@ -335,8 +343,9 @@ func (m *Model) build(key programKey, obj Objective) (*program, error) {
 		p.columnBufs = append(p.columnBufs, buf)
 		inputs = append(inputs, node)
 	}
-	p.objective = newObjective(dt, obj)
-	p.loss = must(apply(p.objective, inputs...))
+	objective := newObjective(be, obj)
+	p.objective = objective
+	p.loss = must(apply(objective, inputs...))
 	if err != nil {
 		return nil, fmt.Errorf("model: building the objective: %w", err)
 	}
@@ -364,7 +373,7 @@ func (m *Model) program(batch, seq, scored int, train bool, obj Objective) (*pro
 	if p, ok := m.programs[key]; ok {
 		p.lastUse = m.uses
 		if train {
-			p.objective.cfg = obj
+			p.objective.configure(obj)
 		}
 		return p, nil
 	}
@@ -576,7 +585,7 @@ func (m *Model) Gradients(b *Batch, obj Objective) (Terms, error) {
 		if err := p.run(); err != nil {
 			return terms, err
 		}
-		terms.Add(p.objective.terms)
+		terms.Add(p.objective.lastTerms())
 		for i, prm := range m.Params {
 			g := p.grads[i].Value().(*tensor.Dense)
 			switch acc := prm.Grad.Data().(type) {
