@@ -27,6 +27,10 @@ const (
 	initResidual                 // N(0, 0.02/sqrt(2·layers)): projections into the residual stream, as GPT-2
 	initZeros
 	initOnes
+	// initSinusoid: the sinusoids of Vaswani et al. at the scale of initNormal, so that from the
+	// first step the position of a token (and, for position ids laid out as a grid, its row and
+	// column) can be read linearly from its embedding, rather than learned one id at a time.
+	initSinusoid
 )
 
 type paramShape struct {
@@ -49,7 +53,7 @@ func (c Config) paramShapes() []paramShape {
 	d := c.DModel
 	ps := []paramShape{
 		{"wte", []int{c.Vocab, d}, initNormal},
-		{"wpe", []int{c.ContextLen, d}, initNormal},
+		{"wpe", []int{c.ContextLen, d}, initSinusoid},
 	}
 	for l := range c.Layers {
 		p := fmt.Sprintf("h.%d.", l)
@@ -110,6 +114,10 @@ func New(cfg Config, dtype tensor.Dtype, seed uint64) (*Model, error) {
 				values[i] = resStd * rng.NormFloat64()
 			case initOnes:
 				values[i] = 1
+			case initSinusoid:
+				pos, k := i/s.shape[1], i%s.shape[1]
+				angle := float64(pos) / math.Pow(10000, float64(k/2*2)/float64(s.shape[1]))
+				values[i] = 0.02 * math.Sqrt2 * math.Cos(angle-float64(k%2)*math.Pi/2) // sin for odd k
 			}
 		}
 		p := &Param{Name: s.name, Value: newDense(dtype, s.shape), Grad: newDense(dtype, s.shape)}
