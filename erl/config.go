@@ -124,15 +124,16 @@ func (d *Duration) UnmarshalText(b []byte) error {
 func DefaultConfig() Config {
 	sw, _ := AlgoSwitches(AlgoERL)
 	optim := model.DefaultOptim()
+	optim.LR = 3e-3 // a 120k-parameter model trained from scratch takes larger steps than the paper's 4B one
 	return Config{
 		Env: envs.EnvSokoban, Algo: AlgoERL, Switches: sw, Size: model.Small, Device: "cpu", Seed: 1,
-		Steps: 200, Batch: 16, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
+		Steps: 1000, Batch: 8, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
 		Weights:     TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
 		Aggregation: "token-mean",
 		Rollout:     model.SampleConfig{Temperature: 1},
 		Objective:   model.DefaultObjective(),
 		Optim:       optim,
-		EvalEvery:   10, EvalLevels: 128, EvalSamples: 4,
+		EvalEvery:   50, EvalLevels: 128, EvalSamples: 4,
 		EvalSample:      model.SampleConfig{Temperature: 0.7, TopP: 0.8, TopK: 20},
 		CheckpointEvery: 50,
 		MicroBatch:      64,
