@@ -59,6 +59,28 @@ func Evaluate(m *model.Model, c *Contexts, tasks []envs.Task, sample model.Sampl
 	return ev, nil
 }
 
+// EvaluateRandom scores the uniformly random policy on tasks, samples attempts per task: the
+// floor a trained policy is read against.
+func EvaluateRandom(tasks []envs.Task, samples int, seed uint64) (Score, error) {
+	rng := rand.New(rand.NewPCG(seed, evalSeedOffset))
+	solved := 0
+	for _, t := range tasks {
+		for range samples {
+			g, err := t.New()
+			if err != nil {
+				return Score{}, err
+			}
+			for !g.Done() {
+				g.Step(envs.Actions[rng.IntN(len(envs.Actions))])
+			}
+			if g.Solved() {
+				solved++
+			}
+		}
+	}
+	return NewScore(solved, len(tasks)*samples), nil
+}
+
 func countSolved(as []*Attempt) int {
 	n := 0
 	for _, a := range as {

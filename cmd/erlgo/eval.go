@@ -11,13 +11,15 @@ import (
 const evalDoc = `
 Scores a checkpoint by first-attempt success (no feedback, no reflection: deployment), greedy
 and sampled as in the paper's validation, with 95% intervals. Without --levels it generates the
-training run's held-out levels. With --json the last line is a JSON object:
+training run's held-out levels. --random scores the uniformly random policy instead. With --json
+the last line is a JSON object:
 {"success": sampled success, "n": levels, "greedy": {...}, "sampled": {...}}.`
 
 func runEval(sio stdio, args []string) error {
-	fs := newFlagSet("eval", "--checkpoint FILE [--levels FILE.jsonl] [--json]", evalDoc)
+	fs := newFlagSet("eval", "--checkpoint FILE | --random [--levels FILE.jsonl] [--json]", evalDoc)
 	def := erl.DefaultConfig()
 	ckpt := fs.String("checkpoint", "", "checkpoint `FILE` (.safetensors)")
+	random := fs.Bool("random", false, "score the uniformly random policy instead of a checkpoint")
 	levels := fs.String("levels", "", "levels `FILE` (JSONL) to score on")
 	env := fs.String("env", "", "environment of --levels (default: the checkpoint's)")
 	n := fs.Int("n", def.EvalLevels, "generated held-out levels, without --levels")
@@ -26,17 +28,20 @@ func runEval(sio stdio, args []string) error {
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
-	if *ckpt == "" {
-		return usagef("--checkpoint FILE is required")
+	if (*ckpt == "") == !*random {
+		return usagef("give either --checkpoint FILE or --random")
 	}
 	if *samples < 1 {
 		return usagef("--samples must be at least 1")
+	}
+	cfg := def
+	if *random {
+		return evalRandom(sio, cfg, *env, *levels, *n, *samples, *asJSON)
 	}
 	ck, err := model.LoadCheckpoint(*ckpt)
 	if err != nil {
 		return err
 	}
-	cfg := def
 	if raw, ok := ck.Extra["erl.config"]; ok {
 		if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
 			return fmt.Errorf("%s: run config: %w", *ckpt, err)
@@ -63,6 +68,31 @@ func runEval(sio stdio, args []string) error {
 	fmt.Fprintf(sio.out, "  sampled (T=%.1f)  %.3f  [%.3f, %.3f]  n=%d\n", cfg.EvalSample.Temperature, ev.Sampled.Success, ev.Sampled.Lo, ev.Sampled.Hi, ev.Sampled.N)
 	if *asJSON {
 		js, err := json.Marshal(map[string]any{"success": ev.Sampled.Success, "n": len(tasks), "greedy": ev.Greedy, "sampled": ev.Sampled})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(sio.out, string(js))
+	}
+	return nil
+}
+
+// evalRandom scores the uniformly random policy on the levels eval would use.
+func evalRandom(sio stdio, cfg erl.Config, env, levels string, n, samples int, asJSON bool) error {
+	if env != "" {
+		cfg.Env = env
+	}
+	cfg.EvalFile, cfg.EvalLevels = levels, n
+	tasks, err := erl.HeldOutTasks(cfg)
+	if err != nil {
+		return err
+	}
+	sc, err := erl.EvaluateRandom(tasks, samples, cfg.Seed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(sio.out, "%d levels, uniformly random policy\n  random           %.3f  [%.3f, %.3f]  n=%d\n", len(tasks), sc.Success, sc.Lo, sc.Hi, sc.N)
+	if asJSON {
+		js, err := json.Marshal(map[string]any{"success": sc.Success, "n": len(tasks), "random": sc})
 		if err != nil {
 			return err
 		}
