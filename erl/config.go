@@ -67,6 +67,9 @@ type Config struct {
 	// training time.
 	Steps int      `json:"steps"`
 	Time  Duration `json:"time"`
+	// TrainFile, when set, is a JSONL level file that training draws its tasks from, instead of
+	// the environment's generator.
+	TrainFile string `json:"train_file"`
 	// Batch is the number of tasks per step; Group the attempts per task (a GRPO group).
 	Batch int `json:"batch"`
 	Group int `json:"group"`

@@ -373,3 +373,26 @@ func TestRunInterruptedSavesCheckpoint(t *testing.T) {
 		t.Fatalf("the interrupted run's checkpoint does not resume: %v", err)
 	}
 }
+
+func TestTrainFileLevels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.jsonl")
+	level := `{"layout":["#######","#     #","#     #","# @$. #","#     #","#     #","#######"],"max_steps":8}`
+	if err := os.WriteFile(path, []byte(level+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(AlgoRLVR)
+	cfg.TrainFile = path
+	tr := newTestTrainer(t, cfg)
+	if _, err := tr.Step(); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range tr.Last.First {
+		if a.Task.Layout[3] != "# @$. #" {
+			t.Fatalf("trained on %q, not the file's level", a.Task.Layout)
+		}
+	}
+	cfg.TrainFile = filepath.Join(t.TempDir(), "missing.jsonl")
+	if _, err := NewTrainer(cfg); err == nil || !strings.Contains(err.Error(), "missing.jsonl") {
+		t.Fatalf("a missing training file: %v", err)
+	}
+}

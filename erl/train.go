@@ -50,6 +50,8 @@ type Trainer struct {
 	Memory    Memory
 	// EvalTasks are the held-out levels: never drawn for training.
 	EvalTasks []envs.Task
+	// TrainTasks are the levels of Config.TrainFile (nil: generated levels).
+	TrainTasks []envs.Task
 	// Progress of the run so far.
 	StepsDone int
 	Totals    Totals
@@ -112,6 +114,14 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 		Memory: Memory{Cap: cfg.MemorySize}}
 	if t.EvalTasks, err = HeldOutTasks(cfg); err != nil {
 		return nil, err
+	}
+	if cfg.TrainFile != "" {
+		if t.TrainTasks, err = envs.ReadLevels(cfg.TrainFile, cfg.Env); err != nil {
+			return nil, err
+		}
+		if len(t.TrainTasks) == 0 {
+			return nil, fmt.Errorf("%s: no levels to train on", cfg.TrainFile)
+		}
 	}
 	return t, nil
 }
@@ -194,8 +204,17 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	return t, nil
 }
 
-// trainingTasks draws the distinct levels of a step from the step's own stream, never a held-out one.
+// trainingTasks draws the levels of a step from the step's own stream: distinct generated
+// levels that are never held-out ones, or levels of the training file.
 func (t *Trainer) trainingTasks(step int) ([]envs.Task, error) {
+	if t.TrainTasks != nil {
+		rng := rand.New(rand.NewPCG(t.Config.Seed*1_000_003+uint64(step), 1))
+		tasks := make([]envs.Task, t.Config.Batch)
+		for i := range tasks {
+			tasks[i] = t.TrainTasks[rng.IntN(len(t.TrainTasks))]
+		}
+		return tasks, nil
+	}
 	g, err := envs.NewGenerator(t.Config.Env, t.Config.Seed*1_000_003+uint64(step))
 	if err != nil {
 		return nil, err
