@@ -65,7 +65,9 @@ func run(size model.Size, limit time.Duration, batch int, lr float64, levels, ev
 	fmt.Printf("%s model, %d solver turns from %d levels, batch %d, lr %g\n", size, len(turns), levels, batch, lr)
 	fmt.Printf("%8s %8s %8s %8s %8s\n", "update", "time_s", "nll", "greedy", "sampled")
 	start := time.Now()
-	for step := 1; time.Since(start) < limit; step++ {
+	var evaluating time.Duration // evaluation does not count as training time
+	for step := 1; ; step++ {
+		last := time.Since(start)-evaluating >= limit
 		b := &model.Batch{}
 		for range batch {
 			t := turns[rng.IntN(len(turns))]
@@ -80,16 +82,20 @@ func run(size model.Size, limit time.Duration, batch int, lr float64, levels, ev
 		if _, _, err := opt.Update(m.Params); err != nil {
 			return err
 		}
-		if step%evalEvery == 0 {
-			trained := time.Since(start).Seconds()
+		if step%evalEvery == 0 || last {
+			trained := time.Since(start) - evaluating
+			evalStart := time.Now()
 			ev, err := erl.Evaluate(m, c, held, cfg.EvalSample, cfg.EvalSamples, cfg.Seed)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("%8d %8.0f %8.3f %8.3f %8.3f\n", step, trained, terms.Distill, ev.Greedy.Success, ev.Sampled.Success)
+			evaluating += time.Since(evalStart)
+			fmt.Printf("%8d %8.0f %8.3f %8.3f %8.3f\n", step, trained.Seconds(), terms.Distill, ev.Greedy.Success, ev.Sampled.Success)
+		}
+		if last {
+			return nil
 		}
 	}
-	return nil
 }
 
 // solverTurns plays the optimal solution of training levels (never held-out ones) and returns
