@@ -88,6 +88,10 @@ func writeSafetensors(path string, tensors map[string]*stTensor, meta map[string
 			return err
 		}
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes files private; a checkpoint is not
+		f.Close()
+		return err
+	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
