@@ -3,6 +3,7 @@ package erl
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"io"
 	"math"
 	"path/filepath"
@@ -244,10 +245,18 @@ func heldOut(recs []Record) (m metric, label string) {
 	return evalGreedy, "greedy"
 }
 
+// Baseline is a success rate drawn across a comparison as a dashed line: the uniformly
+// random policy, say.
+type Baseline struct {
+	Name    string
+	Success float64
+}
+
 // PlotCompare writes to path one PNG comparing runs: their held-out success (sampled, or
 // greedy for runs that have no sampled evaluation, which the legend then says) against
-// training steps, environment steps and wall-clock minutes, in three panels side by side.
-func PlotCompare(path string, runs []Run) error {
+// training steps, environment steps and wall-clock minutes, in three panels side by side,
+// with the baselines as dashed lines.
+func PlotCompare(path string, runs []Run, baselines ...Baseline) error {
 	if len(runs) == 0 {
 		return errors.New("erl: PlotCompare: no runs")
 	}
@@ -283,6 +292,17 @@ func PlotCompare(path string, runs []Run) error {
 			label = "no evaluation"
 		}
 		legend.Add(fmt.Sprintf("%s (%s)", run.Name, label), thumbs...)
+	}
+	for _, bl := range baselines {
+		var line *plotter.Function
+		for _, p := range panels {
+			line = plotter.NewFunction(func(float64) float64 { return bl.Success })
+			line.Color = color.Gray{Y: 90}
+			line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			line.Width = vg.Points(1.2)
+			p.Add(line)
+		}
+		legend.Add(fmt.Sprintf("%s (%.3f)", bl.Name, bl.Success), line)
 	}
 	return savePanels(path, panels, legend)
 }

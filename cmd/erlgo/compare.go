@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/erlgo/erlgo/erl"
@@ -21,9 +22,10 @@ name; runs whose names collide are named by the algorithm in their config.json, 
 
 // runCompare is the compare command.
 func runCompare(sio stdio, args []string) error {
-	fs := newFlagSet("compare", "RUN_DIR... [--out FILE.png] [--names a,b,c]", compareDoc)
+	fs := newFlagSet("compare", "RUN_DIR... [--out FILE.png] [--names a,b,c] [--baseline random=0.027]", compareDoc)
 	out := fs.String("out", "compare.png", "figure `FILE` (PNG)")
 	names := fs.String("names", "", "comma-separated run `NAMES`, one per RUN_DIR")
+	baseline := fs.String("baseline", "", "dashed reference lines, `NAME=SUCCESS[,...]` (e.g. random=0.027 from erlgo eval --random)")
 
 	// Flags may follow the run directories, where parseFlags would take the first directory
 	// as an unexpected argument; so the directories are taken out one by one, and parseFlags
@@ -51,6 +53,18 @@ func runCompare(sio stdio, args []string) error {
 		}
 	}
 
+	var baselines []erl.Baseline
+	if *baseline != "" {
+		for _, kv := range strings.Split(*baseline, ",") {
+			name, value, ok := strings.Cut(kv, "=")
+			v, err := strconv.ParseFloat(value, 64)
+			if !ok || name == "" || err != nil || v < 0 || v > 1 {
+				return usagef("--baseline %q: want NAME=SUCCESS with SUCCESS in [0, 1]", kv)
+			}
+			baselines = append(baselines, erl.Baseline{Name: name, Success: v})
+		}
+	}
+
 	runs := make([]erl.Run, len(dirs))
 	for i, dir := range dirs {
 		recs, err := readRun(dir)
@@ -60,7 +74,7 @@ func runCompare(sio stdio, args []string) error {
 		runs[i] = erl.Run{Name: runNames[i], Records: recs}
 	}
 	fmt.Fprint(sio.out, erl.CompareTable(runs))
-	if err := erl.PlotCompare(*out, runs); err != nil {
+	if err := erl.PlotCompare(*out, runs, baselines...); err != nil {
 		return err
 	}
 	fmt.Fprintf(sio.out, "wrote %s\n", *out)

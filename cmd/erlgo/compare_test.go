@@ -92,6 +92,12 @@ func TestCompare(t *testing.T) {
 			args:      []string{erlDir, rlvrDir, "--names", "ERL,RLVR", "--out", figure},
 			wantNames: []string{"ERL", "RLVR"},
 		},
+		{
+			name:      "baselines",
+			args:      []string{erlDir, rlvrDir, "--baseline", "random=0.027,oracle=1", "--out", figure},
+			wantNames: []string{"erl-sokoban-s1", "rlvr-sokoban-s1"},
+		},
+		{"bad baseline", []string{erlDir, "--baseline", "random=2"}, 2, nil, `--baseline "random=2"`},
 		{"names count mismatch", []string{erlDir, rlvrDir, "--names", "ERL"}, 2, nil, "2 run dirs"},
 		{"no run dir", []string{"--out", figure}, 2, nil, "no RUN_DIR"},
 		{"missing run dir", []string{erlDir, filepath.Join(root, "nope")}, 1, nil, "nope does not exist"},
