@@ -396,3 +396,24 @@ func TestTrainFileLevels(t *testing.T) {
 		t.Fatalf("a missing training file: %v", err)
 	}
 }
+
+func TestTrainFileNeverHoldsHeldOutLevels(t *testing.T) {
+	cfg := testConfig(AlgoRLVR)
+	held, err := HeldOutTasks(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "levels.jsonl")
+	extra, err := envs.GenerateSokoban(3, 12345)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := envs.WriteLevels(path, append(held[:2:2], extra...)); err != nil {
+		t.Fatal(err)
+	}
+	cfg.TrainFile = path
+	tr := newTestTrainer(t, cfg)
+	if len(tr.TrainTasks) != len(extra) {
+		t.Fatalf("%d training levels, want the file's %d that are not held out", len(tr.TrainTasks), len(extra))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"gorgonia.org/tensor"
@@ -116,11 +117,21 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 		return nil, err
 	}
 	if cfg.TrainFile != "" {
-		if t.TrainTasks, err = envs.ReadLevels(cfg.TrainFile, cfg.Env); err != nil {
+		all, err := envs.ReadLevels(cfg.TrainFile, cfg.Env)
+		if err != nil {
 			return nil, err
 		}
+		held := map[string]bool{}
+		for _, e := range t.EvalTasks {
+			held[strings.Join(e.Layout, "\n")] = true
+		}
+		for _, task := range all { // held-out levels are never trained on, whatever the file holds
+			if !held[strings.Join(task.Layout, "\n")] {
+				t.TrainTasks = append(t.TrainTasks, task)
+			}
+		}
 		if len(t.TrainTasks) == 0 {
-			return nil, fmt.Errorf("%s: no levels to train on", cfg.TrainFile)
+			return nil, fmt.Errorf("%s: no levels to train on (besides held-out ones)", cfg.TrainFile)
 		}
 	}
 	return t, nil

@@ -32,13 +32,14 @@ func runLevels(sio stdio, args []string) error {
 	out := fs.String("out", "-", "output file, or - for standard output")
 	minSide := fs.Int("min-side", 0, "smallest board side (0: the environment's default)")
 	maxSide := fs.Int("max-side", 0, "largest board side (0: the environment's default)")
+	maxMoves := fs.Int("max-moves", 0, "sokoban: longest optimal solution kept (0: 8, the paper's); smaller gives easier levels")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
 	if *n < 0 {
 		return usagef("negative -n %d", *n)
 	}
-	g, err := levelGenerator(*env, *seed, *minSide, *maxSide)
+	g, err := levelGenerator(*env, *seed, *minSide, *maxSide, *maxMoves)
 	if err != nil {
 		return usageError{err}
 	}
@@ -65,10 +66,10 @@ func runLevels(sio stdio, args []string) error {
 	return nil
 }
 
-func levelGenerator(env string, seed uint64, minSide, maxSide int) (*envs.Generator, error) {
+func levelGenerator(env string, seed uint64, minSide, maxSide, maxMoves int) (*envs.Generator, error) {
 	switch env {
 	case envs.EnvSokoban:
-		return envs.NewSokobanGenerator(seed, envs.SokobanOptions{MinSide: minSide, MaxSide: maxSide})
+		return envs.NewSokobanGenerator(seed, envs.SokobanOptions{MinSide: minSide, MaxSide: maxSide, MaxMoves: maxMoves})
 	case envs.EnvFrozenLake:
 		return envs.NewFrozenLakeGenerator(seed, envs.FrozenLakeOptions{MinSide: minSide, MaxSide: maxSide})
 	}
