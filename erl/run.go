@@ -16,11 +16,19 @@ import (
 // RunDir lays out a training run's directory.
 type RunDir string
 
-// The files of a run directory.
-func (d RunDir) Config() string   { return filepath.Join(string(d), "config.json") }
-func (d RunDir) Last() string     { return filepath.Join(string(d), "last.safetensors") }
-func (d RunDir) Best() string     { return filepath.Join(string(d), "best.safetensors") }
+// Config is the resolved configuration of the run.
+func (d RunDir) Config() string { return filepath.Join(string(d), "config.json") }
+
+// Last is the checkpoint of the latest saved step, the one to resume from.
+func (d RunDir) Last() string { return filepath.Join(string(d), "last.safetensors") }
+
+// Best is the checkpoint of the best held-out evaluation so far.
+func (d RunDir) Best() string { return filepath.Join(string(d), "best.safetensors") }
+
+// Episodes is the text log of sampled episodes.
 func (d RunDir) Episodes() string { return filepath.Join(string(d), "episodes.txt") }
+
+// Numbered is the periodic checkpoint of a step.
 func (d RunDir) Numbered(step int) string {
 	return filepath.Join(string(d), fmt.Sprintf("step-%06d.safetensors", step))
 }
@@ -61,7 +69,10 @@ func Train(ctx context.Context, t *Trainer, dir RunDir, progress io.Writer) erro
 		rec, err := t.Step()
 		if err != nil {
 			bar.finish()
-			return fmt.Errorf("%w (the last good checkpoint is %s)", err, dir.Last())
+			if _, statErr := os.Stat(dir.Last()); statErr == nil {
+				return fmt.Errorf("%w (the last good checkpoint is %s)", err, dir.Last())
+			}
+			return err
 		}
 		last := t.StepsDone == cfg.Steps ||
 			(budget > 0 && time.Duration(t.Totals.WallSeconds*float64(time.Second)) >= budget)
@@ -135,7 +146,7 @@ func appendEpisode(path string, t *Trainer) error {
 		fmt.Fprintf(&b, "actions: %s\nfeedback: %s\n", strings.Join(acts, " "), a.Feedback.Text())
 	}
 	if len(ep.Retried) > 0 {
-		k := int(t.StepsDone) % len(ep.Retried)
+		k := t.StepsDone % len(ep.Retried)
 		show("first attempt", ep.First[ep.Retried[k]])
 		if k < len(ep.Reflections) {
 			fmt.Fprintf(&b, "reflection: %s\n", t.Contexts.Describe(ep.Reflections[k]))
