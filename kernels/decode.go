@@ -5,47 +5,52 @@ import "math"
 // AttentionStep is causal attention for one new query per sequence, over a KV cache: the
 // sampler's counterpart of AttentionForward. qkv is (B, 3C) and holds each sequence's new q|k|v
 // (only q is read); kc and vc are (B, capacity, C) caches whose first lens[b] rows, the new
-// token's own key and value included, are attended. out is (B, C).
+// token's own key and value included, are attended. out is (B, C). The (b, head) pairs run
+// concurrently; each worker reuses one buffer of scores.
 func AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH int) {
+	const kernel = "AttentionStep"
+	mustDim(kernel, "NH", NH, 1)
+	mustDim(kernel, "C", C, NH)
+	mustLen(kernel, "out", out, B*C)
+	mustLen(kernel, "qkv", qkv, B*3*C)
+	mustLen(kernel, "kc", kc, B*capacity*C)
+	mustLen(kernel, "vc", vc, B*capacity*C)
+	mustLen(kernel, "lens", lens, B)
+	mustIndices(kernel, "lens", lens[:B], capacity+1)
 	hd := C / NH
-	scale := 1 / math.Sqrt(float64(hd))
+	scale := float32(1 / math.Sqrt(float64(hd)))
 	parallelFor(B*NH, capacity*hd, func(lo, hi int) {
-		scores := make([]float64, capacity)
+		scores := make([]float32, capacity)
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/NH, bh%NH
 			n := int(lens[b])
 			o := out[b*C+h*hd : b*C+(h+1)*hd]
+			clear(o)
 			if n == 0 {
-				clear(o)
 				continue
 			}
 			q := qkv[b*3*C+h*hd : b*3*C+(h+1)*hd]
-			mx := math.Inf(-1)
-			for j := range n {
+			s := scores[:n]
+			for j := range s {
 				k := kc[(b*capacity+j)*C+h*hd:][:hd]
-				var s float64
+				var dot float32
 				for d, qd := range q {
-					s += float64(qd) * float64(k[d])
+					dot += qd * k[d]
 				}
-				scores[j] = s * scale
-				mx = math.Max(mx, scores[j])
+				s[j] = dot * scale
 			}
-			var sum float64
-			for j := range n {
-				scores[j] = math.Exp(scores[j] - mx)
-				sum += scores[j]
-			}
-			acc := make([]float64, hd)
-			for j := range n {
-				p := scores[j] / sum
-				v := vc[(b*capacity+j)*C+h*hd:][:hd]
-				for d := range acc {
-					acc[d] += p * float64(v[d])
-				}
-			}
-			for d := range o {
-				o[d] = float32(acc[d])
+			softmaxRow(s, n)
+			for j, p := range s {
+				addScaled(o, vc[(b*capacity+j)*C+h*hd:][:hd], p)
 			}
 		}
 	})
+}
+
+// addScaled adds a·x into dst.
+func addScaled(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] += a * v
+	}
 }
