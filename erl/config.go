@@ -139,7 +139,7 @@ func DefaultConfig() Config {
 		EvalEvery:   50, EvalLevels: 128, EvalSamples: 4,
 		EvalSample:      model.SampleConfig{Temperature: 0.7, TopP: 0.8, TopK: 20},
 		CheckpointEvery: 50,
-		MicroBatch:      64,
+		MicroBatch:      32,
 	}
 }
 
