@@ -3,7 +3,6 @@ package envs
 import (
 	"errors"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -124,13 +123,7 @@ func TestParseFrozenLakeErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseFrozenLake(tc.layout, 0)
-			var le *LayoutError
-			if !errors.As(err, &le) {
-				t.Fatalf("error %v, want a *LayoutError", err)
-			}
-			if le.Row != tc.row || le.Col != tc.col || !strings.Contains(le.Msg, tc.msg) {
-				t.Errorf("error at row %d, column %d: %q; want row %d, column %d: %q", le.Row, le.Col, le.Msg, tc.row, tc.col, tc.msg)
-			}
+			checkLayoutError(t, err, tc.row, tc.col, tc.msg)
 		})
 	}
 }

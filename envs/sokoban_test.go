@@ -233,13 +233,7 @@ func TestParseSokobanErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseSokoban(tc.layout, 0)
-			var le *LayoutError
-			if !errors.As(err, &le) {
-				t.Fatalf("error %v, want a *LayoutError", err)
-			}
-			if le.Row != tc.row || le.Col != tc.col || !strings.Contains(le.Msg, tc.msg) {
-				t.Errorf("error at row %d, column %d: %q; want row %d, column %d: %q", le.Row, le.Col, le.Msg, tc.row, tc.col, tc.msg)
-			}
+			checkLayoutError(t, err, tc.row, tc.col, tc.msg)
 		})
 	}
 }
@@ -269,5 +263,17 @@ func TestSokobanCellsAndClone(t *testing.T) {
 	}
 	if g.Steps() != 0 || c.Steps() != 1 {
 		t.Errorf("steps: original %d, clone %d", g.Steps(), c.Steps())
+	}
+}
+
+// checkLayoutError fails unless err is a *LayoutError at row, col whose message holds msg.
+func checkLayoutError(t *testing.T, err error, row, col int, msg string) {
+	t.Helper()
+	var le *LayoutError
+	if !errors.As(err, &le) {
+		t.Fatalf("error %v, want a *LayoutError", err)
+	}
+	if le.Row != row || le.Col != col || !strings.Contains(le.Msg, msg) {
+		t.Errorf("error at row %d, column %d: %q; want row %d, column %d: %q", le.Row, le.Col, le.Msg, row, col, msg)
 	}
 }
