@@ -201,7 +201,7 @@ type contextNeed struct{ tokens, lastPos int }
 func (c *Config) longestContext() contextNeed {
 	const feedbackTokens = 14 // FEEDBACK outcome ineffective NN in_a_row NN last A reward R steps NN
 	maxSteps := envs.DefaultMaxSteps
-	boardTokens := BoardRows * BoardStride
+	boardTokens := MaxBoardSide * MaxBoardSide
 	text := 1 + c.MemoryShown*(1+c.ReflectionLen) + 1 + maxSteps + feedbackTokens + 1 + 1 + c.ReflectionLen + 1
 	if c.Switches.SecondAttempt && !c.Switches.Reflect {
 		text = max(text, 1+1+maxSteps+feedbackTokens+1+1+maxSteps+1)

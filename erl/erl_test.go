@@ -2,6 +2,7 @@ package erl
 
 import (
 	"context"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -222,11 +223,10 @@ func TestContextsByRole(t *testing.T) {
 	// Board cells keep their (row, column) position whatever else precedes the board.
 	cellPos := func(s model.Sequence) []int32 {
 		var ps []int32
-		for i, p := range s.Pos {
+		for _, p := range s.Pos {
 			if p < TextStart {
 				ps = append(ps, p)
 			}
-			_ = i
 		}
 		return ps
 	}
@@ -238,6 +238,46 @@ func TestContextsByRole(t *testing.T) {
 	mc, _ := model.NewConfig(cfg.Size)
 	if len(refl.Tokens)+cfg.ReflectionLen > need.tokens || need.tokens > mc.ContextLen {
 		t.Errorf("a reflection context of %d tokens (+%d to write) exceeds the bound %d or the model's %d", len(refl.Tokens), cfg.ReflectionLen, need.tokens, mc.ContextLen)
+	}
+}
+
+// TestBoardPositionsFollowThePlayer checks that a board cell's position id is its offset from the
+// player: the player sits at the centre, its neighbours one id (or one grid row of ids) away, and
+// the same arrangement placed elsewhere on the board gets the same ids.
+func TestBoardPositionsFollowThePlayer(t *testing.T) {
+	c := NewContexts()
+	v := c.Vocab()
+	idsOf := func(layout ...string) map[string]int32 {
+		t.Helper()
+		g, err := envs.ParseSokoban(layout, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Turn(envs.EnvSokoban, g.Cells(), nil, Guidance{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := map[string]int32{}
+		for i, tok := range s.Tokens {
+			if w, _ := v.Word(tok); w == "A" || w == "B" || w == "C" {
+				at[w] = s.Pos[i]
+			}
+		}
+		return at
+	}
+	left := idsOf("######", "#@$  #", "#    #", "#  . #", "######")
+	right := idsOf("######", "#    #", "# @$ #", "#    #", "#   .#", "######")
+	want := map[string]int32{"A": boardPos(0, 0), "B": boardPos(0, 1), "C": boardPos(2, 2)}
+	for _, got := range []map[string]int32{left, right} {
+		if !maps.Equal(got, want) {
+			t.Errorf("player, box and goal at position ids %v, want %v", got, want)
+		}
+	}
+	if boardPos(1, 0)-boardPos(0, 0) != boardSpan || boardPos(-MaxBoardSide+1, -MaxBoardSide+1) != 0 || boardPos(MaxBoardSide-1, MaxBoardSide-1) != TextStart-1 {
+		t.Error("board position ids do not tile [0, TextStart) row by row")
+	}
+	if _, err := c.Turn(envs.EnvSokoban, [][]envs.Cell{{envs.Wall, envs.Floor}}, nil, Guidance{}); err == nil {
+		t.Error("a board without a player was accepted")
 	}
 }
 

@@ -27,7 +27,7 @@ const (
 
 // NewConfig returns the preset of the named size for the standard vocabulary.
 func NewConfig(size Size) (Config, error) {
-	c := Config{Vocab: StandardVocab().Size(), ContextLen: 256}
+	c := Config{Vocab: StandardVocab().Size(), ContextLen: 512}
 	switch size {
 	case Small:
 		c.DModel, c.Layers, c.Heads = 64, 2, 4
