@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,9 +124,15 @@ func TestKVCacheParity(t *testing.T) {
 	m := newTestModel(t, cfg, tensor.Float32, 3)
 	m.MicroBatch = 3 // the prompts' prefill spans micro-batches
 	rng := rand.New(rand.NewPCG(4, 4))
-	lens := []int{4, 9, 1, 6, 12}
+	lens := []int{4, 9, 1, 6, 12, 9, 4}
 	const steps = 6
 	full := randomBatch(cfg, lens, rng)
+	// Sequences 5 and 6 start as 1 and 0 do and then go their own way: equal prompts share
+	// one prefill, and each must still get its own cache.
+	for _, dup := range [][2]int{{5, 1}, {6, 0}} {
+		src := full.Seqs[dup[1]]
+		full.Seqs[dup[0]] = Sequence{Tokens: slices.Clone(src.Tokens), Pos: slices.Clone(src.Pos)}
+	}
 	prompts := make([]Sequence, len(lens))
 	for s, seq := range full.Seqs {
 		for range steps { // continuations at consecutive positions, as the sampler writes them

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -31,12 +32,13 @@ type decodeScratch struct {
 
 // NewDecoder runs the prompts and returns a decoder with room for extra more tokens per
 // sequence, and the logits that predict each prompt's next token. Only float32 models decode.
+// Equal prompts run through the model once: the attempts of a GRPO group all start from the
+// same context, and often stay together for a few turns.
 func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32, error) {
 	if m.DType != tensor.Float32 {
 		return nil, nil, fmt.Errorf("model: the sampler runs float32 models, not %v", m.DType)
 	}
-	b := &Batch{Seqs: prompts}
-	if err := m.Validate(b); err != nil {
+	if err := m.Validate(&Batch{Seqs: prompts}); err != nil {
 		return nil, nil, err
 	}
 	longest := maxLen(prompts)
@@ -53,14 +55,18 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 		}
 	}
 	for i, s := range prompts {
-		b.Scored = append(b.Scored, Scored{Seq: i, Index: len(s.Tokens)}) // the logits after the last token
 		d.lens[i] = int32(len(s.Tokens))
 		d.nextPos[i] = s.Pos[len(s.Pos)-1] + 1
 		if last := int(d.nextPos[i]) + extra - 1; last >= m.Config.ContextLen {
 			return nil, nil, fmt.Errorf("model: prompt %d would reach position %d, outside the context length %d", i, last, m.Config.ContextLen)
 		}
 	}
-	logits := make([][]float32, 0, len(prompts))
+	distinct, rowsOf := distinctSequences(prompts)
+	b := &Batch{Seqs: distinct}
+	for u, s := range distinct {
+		b.Scored = append(b.Scored, Scored{Seq: u, Index: len(s.Tokens)}) // the logits after the last token
+	}
+	logits := make([][]float32, len(prompts))
 	for i, mb := range m.microBatches(b) {
 		start := i * m.MicroBatch
 		p, err := m.forward(&mb)
@@ -71,21 +77,49 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 		for l, node := range p.qkv[:len(d.k)] {
 			qkv := node.Value().Data().([]float32)
 			for s, seq := range mb.Seqs {
-				row := start + s
-				for t := range seq.Tokens {
-					src := qkv[(s*T+t)*3*c:]
-					dst := (row*d.capacity + t) * c
-					copy(d.k[l][dst:dst+c], src[c:2*c])
-					copy(d.v[l][dst:dst+c], src[2*c:3*c])
+				for _, row := range rowsOf[start+s] {
+					for t := range seq.Tokens {
+						src := qkv[(s*T+t)*3*c:]
+						dst := (row*d.capacity + t) * c
+						copy(d.k[l][dst:dst+c], src[c:2*c])
+						copy(d.v[l][dst:dst+c], src[2*c:3*c])
+					}
 				}
 			}
 		}
 		all := p.logits.Value().Data().([]float32)
-		for i := range mb.Scored {
-			logits = append(logits, slices.Clone(all[i*m.Config.Vocab:(i+1)*m.Config.Vocab]))
+		for s := range mb.Scored {
+			for _, row := range rowsOf[start+s] {
+				logits[row] = slices.Clone(all[s*m.Config.Vocab : (s+1)*m.Config.Vocab])
+			}
 		}
 	}
 	return d, logits, nil
+}
+
+// distinctSequences returns the distinct sequences among seqs, in order of first appearance,
+// and for each the indices in seqs where it appears.
+func distinctSequences(seqs []Sequence) ([]Sequence, [][]int) {
+	var distinct []Sequence
+	var rowsOf [][]int
+	index := map[string]int{}
+	key := make([]byte, 0, 512)
+	for i, s := range seqs {
+		key = key[:0]
+		for k, t := range s.Tokens {
+			key = binary.LittleEndian.AppendUint32(key, uint32(t))
+			key = binary.LittleEndian.AppendUint32(key, uint32(s.Pos[k]))
+		}
+		u, seen := index[string(key)]
+		if !seen {
+			u = len(distinct)
+			index[string(key)] = u
+			distinct = append(distinct, s)
+			rowsOf = append(rowsOf, nil)
+		}
+		rowsOf[u] = append(rowsOf[u], i)
+	}
+	return distinct, rowsOf
 }
 
 // Step appends one token to every sequence and returns the logits that predict the token after
