@@ -20,21 +20,27 @@ var ErrExhausted = errors.New("envs: the generator found no unseen level in 1000
 // set of seen levels, which Next and Unique never return: those given to Exclude and those
 // Unique returned. A Generator is not safe for concurrent use.
 type Generator struct {
-	rng  *rand.Rand
-	draw func(*rand.Rand) Task
+	rng *rand.Rand
+	// draw returns a random level and the length of its optimal solution.
+	draw func(*rand.Rand) (Task, int)
 	seen map[string]struct{}
 }
 
-func newGenerator(seed, stream uint64, draw func(*rand.Rand) Task) *Generator {
+func newGenerator(seed, stream uint64, draw func(*rand.Rand) (Task, int)) *Generator {
 	return &Generator{rng: rand.New(rand.NewPCG(seed, stream)), draw: draw, seen: make(map[string]struct{})}
 }
 
 // Next returns a random level that is not in the seen set. Successive levels are independent
 // draws, so a level may come more than once: use it for an endless training stream.
 func (g *Generator) Next() (Task, error) {
+	return g.next(func(int) bool { return true })
+}
+
+// next returns a random level, not in the seen set, whose optimal solution length keep accepts.
+func (g *Generator) next(keep func(moves int) bool) (Task, error) {
 	for range maxRepeats {
-		t := g.draw(g.rng)
-		if _, ok := g.seen[t.key()]; !ok {
+		t, moves := g.draw(g.rng)
+		if _, seen := g.seen[t.key()]; !seen && keep(moves) {
 			return t, nil
 		}
 	}
@@ -44,6 +50,17 @@ func (g *Generator) Next() (Task, error) {
 // Unique is Next, and adds the level to the seen set, so that it never comes again.
 func (g *Generator) Unique() (Task, error) {
 	t, err := g.Next()
+	if err == nil {
+		g.seen[t.key()] = struct{}{}
+	}
+	return t, err
+}
+
+// UniqueOfLength is Unique restricted to levels whose optimal solution takes exactly moves
+// actions: of the levels the options allow, one drawn at random among those of that length.
+// Curricula use it to choose how hard a level is.
+func (g *Generator) UniqueOfLength(moves int) (Task, error) {
+	t, err := g.next(func(m int) bool { return m == moves })
 	if err == nil {
 		g.seen[t.key()] = struct{}{}
 	}
@@ -116,7 +133,7 @@ func NewSokobanGenerator(seed uint64, o SokobanOptions) (*Generator, error) {
 	return newGenerator(seed, sokobanStream, o.draw), nil
 }
 
-func (o SokobanOptions) draw(rng *rand.Rand) Task {
+func (o SokobanOptions) draw(rng *rand.Rand) (Task, int) {
 	for {
 		side := o.MinSide + rng.IntN(o.MaxSide-o.MinSide+1)
 		inner := side - 2
@@ -139,8 +156,8 @@ func (o SokobanOptions) draw(rng *rand.Rand) Task {
 		if err != nil {
 			panic("envs: generated an invalid Sokoban level: " + err.Error())
 		}
-		if _, err := s.Solve(SolveLimits{MaxMoves: o.MaxMoves}); err == nil {
-			return t
+		if solution, err := s.Solve(SolveLimits{MaxMoves: o.MaxMoves}); err == nil {
+			return t, len(solution)
 		}
 	}
 }
@@ -179,7 +196,7 @@ func NewFrozenLakeGenerator(seed uint64, o FrozenLakeOptions) (*Generator, error
 	return newGenerator(seed, frozenLakeStream, o.draw), nil
 }
 
-func (o FrozenLakeOptions) draw(rng *rand.Rand) Task {
+func (o FrozenLakeOptions) draw(rng *rand.Rand) (Task, int) {
 	side := o.MinSide + rng.IntN(o.MaxSide-o.MinSide+1)
 	p := o.MinFrozen + (o.MaxFrozen-o.MinFrozen)*rng.Float64()
 	rows := make([][]byte, side)
@@ -204,8 +221,8 @@ func (o FrozenLakeOptions) draw(rng *rand.Rand) Task {
 		if err != nil {
 			panic("envs: generated an invalid FrozenLake level: " + err.Error())
 		}
-		if sol, err := f.Solve(); err == nil && len(sol) <= o.MaxMoves {
-			return t
+		if solution, err := f.Solve(); err == nil && len(solution) <= o.MaxMoves {
+			return t, len(solution)
 		}
 	}
 }

@@ -172,6 +172,64 @@ func TestGeneratorExclude(t *testing.T) {
 	}
 }
 
+// TestUniqueOfLength checks that levels drawn by length have optimal solutions of exactly that
+// length (by each environment's solver), are distinct, and avoid excluded levels.
+func TestUniqueOfLength(t *testing.T) {
+	optimal := map[string]func(Task) (int, error){
+		EnvSokoban: func(task Task) (int, error) {
+			s, err := ParseSokoban(task.Layout, task.MaxSteps)
+			if err != nil {
+				return 0, err
+			}
+			solution, err := s.Solve(SolveLimits{})
+			return len(solution), err
+		},
+		EnvFrozenLake: func(task Task) (int, error) {
+			f, err := ParseFrozenLake(task.Layout, task.MaxSteps)
+			if err != nil {
+				return 0, err
+			}
+			solution, err := f.Solve()
+			return len(solution), err
+		},
+	}
+	for _, env := range EnvNames() {
+		g, err := NewGenerator(env, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		excluded, err := g.Generate(50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _ := NewGenerator(env, 3) // the same stream: it would draw the excluded levels first
+		h.Exclude(excluded...)
+		seen := map[string]bool{}
+		for _, x := range excluded {
+			seen[x.key()] = true
+		}
+		for moves := 1; moves <= DefaultMaxSteps; moves++ {
+			for range 5 {
+				task, err := h.UniqueOfLength(moves)
+				if err != nil {
+					t.Fatalf("%s: UniqueOfLength(%d): %v", env, moves, err)
+				}
+				if seen[task.key()] {
+					t.Errorf("%s: UniqueOfLength(%d) returned an excluded or repeated level %q", env, moves, task.Layout)
+				}
+				seen[task.key()] = true
+				if got, err := optimal[env](task); err != nil || got != moves {
+					t.Errorf("%s: UniqueOfLength(%d) returned %q, solved in %d moves (%v)", env, moves, task.Layout, got, err)
+				}
+			}
+		}
+	}
+	g, _ := NewSokobanGenerator(1, SokobanOptions{MaxMoves: 3})
+	if _, err := g.UniqueOfLength(4); !errors.Is(err, ErrExhausted) {
+		t.Errorf("a 4-move level from levels of at most 3 moves: error %v, want ErrExhausted", err)
+	}
+}
+
 func TestGeneratorOptionErrors(t *testing.T) {
 	for _, o := range []SokobanOptions{{MinSide: 4}, {MinSide: 8, MaxSide: 7}, {MaxMoves: -1}} {
 		if _, err := NewSokobanGenerator(1, o); err == nil {

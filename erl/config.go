@@ -2,6 +2,7 @@ package erl
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/erlgo/erlgo/envs"
@@ -70,6 +71,8 @@ type Config struct {
 	// TrainFile, when set, is a JSONL level file that training draws its tasks from, instead of
 	// the environment's generator.
 	TrainFile string `json:"train_file"`
+	// Curriculum shapes the generated training levels (see the Curriculum constants).
+	Curriculum string `json:"curriculum"`
 	// Batch is the number of tasks per step; Group the attempts per task (a GRPO group).
 	Batch int `json:"batch"`
 	Group int `json:"group"`
@@ -102,6 +105,21 @@ type Config struct {
 	MicroBatch int `json:"micro_batch"`
 }
 
+// The training curricula: how generated training levels are drawn. Held-out levels always
+// follow the environment's own (the paper's) distribution.
+const (
+	// CurriculumNone draws training levels from the paper's distribution, where most Sokoban
+	// levels need 5 to 8 moves and a policy that has learnt nothing solves 3%.
+	CurriculumNone = "none"
+	// CurriculumEvenMoves draws the length of a level's optimal solution uniformly from 1 to
+	// the step budget, then a level of that length: short levels, which a fresh policy solves
+	// by chance, are as common as long ones, so the first successes come early.
+	CurriculumEvenMoves = "even-moves"
+)
+
+// Curricula lists the curricula.
+var Curricula = []string{CurriculumNone, CurriculumEvenMoves}
+
 // TermWeights scale the terms of the update.
 type TermWeights struct {
 	First      float64 `json:"first"`
@@ -132,6 +150,7 @@ func DefaultConfig() Config {
 		Env: envs.EnvSokoban, Algo: AlgoERL, Switches: sw, Size: model.Small, Device: "cpu", Seed: 1,
 		Steps: 1000, Batch: 8, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
 		Weights:     TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
+		Curriculum:  CurriculumNone,
 		Aggregation: "token-mean",
 		Rollout:     model.SampleConfig{Temperature: 1},
 		Objective:   model.DefaultObjective(),
@@ -170,6 +189,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("reflection_len %d must be at least 1", c.ReflectionLen)
 	case c.MemorySize < 0 || c.MemoryShown < 0 || c.MemoryShown > c.MemorySize:
 		return fmt.Errorf("memory_shown %d must lie in [0, memory_size %d]", c.MemoryShown, c.MemorySize)
+	case !slices.Contains(Curricula, c.Curriculum):
+		return fmt.Errorf("curriculum %q is not one of %v", c.Curriculum, Curricula)
+	case c.Curriculum != CurriculumNone && c.TrainFile != "":
+		return fmt.Errorf("curriculum %q shapes generated levels; train_file %s gives the levels: set one of them", c.Curriculum, c.TrainFile)
 	case c.Aggregation != "token-mean" && c.Aggregation != "seq-mean":
 		return fmt.Errorf("aggregation %q is not token-mean or seq-mean", c.Aggregation)
 	case c.EvalLevels < 1 && c.EvalFile == "":

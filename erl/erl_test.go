@@ -294,6 +294,8 @@ func TestConfigGuards(t *testing.T) {
 		{"no steps", func(c *Config) { c.Steps = 0 }, "steps"},
 		{"bad clip", func(c *Config) { c.Objective.ClipLow = 1.5 }, "clip"},
 		{"bad lr", func(c *Config) { c.Optim.LR = 0 }, "lr"},
+		{"unknown curriculum", func(c *Config) { c.Curriculum = "hardest-first" }, "hardest-first"},
+		{"curriculum and level file", func(c *Config) { c.Curriculum, c.TrainFile = CurriculumEvenMoves, "levels.jsonl" }, "levels.jsonl"},
 	} {
 		cfg := DefaultConfig()
 		c.change(&cfg)
@@ -455,5 +457,43 @@ func TestTrainFileNeverHoldsHeldOutLevels(t *testing.T) {
 	tr := newTestTrainer(t, cfg)
 	if len(tr.TrainTasks) != len(extra) {
 		t.Fatalf("%d training levels, want the file's %d that are not held out", len(tr.TrainTasks), len(extra))
+	}
+}
+
+// TestEvenMovesCurriculum checks that the even-moves curriculum draws training levels whose
+// optimal solutions cover every length up to the step budget about equally, never a held-out
+// level, where the paper's distribution is dominated by long solutions.
+func TestEvenMovesCurriculum(t *testing.T) {
+	lengths := func(curriculum string) []int {
+		cfg := testConfig(AlgoRLVR)
+		cfg.Curriculum, cfg.Batch = curriculum, 40
+		tr := newTestTrainer(t, cfg)
+		held := map[string]bool{}
+		for _, e := range tr.EvalTasks {
+			held[strings.Join(e.Layout, "\n")] = true
+		}
+		count := make([]int, envs.DefaultMaxSteps+1)
+		for step := 1; step <= 4; step++ {
+			tasks, err := tr.trainingTasks(step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, task := range tasks {
+				if held[strings.Join(task.Layout, "\n")] {
+					t.Fatalf("%s: trained on a held-out level", curriculum)
+				}
+				count[len(solution(t, task))]++
+			}
+		}
+		return count
+	}
+	even, paper := lengths(CurriculumEvenMoves), lengths(CurriculumNone)
+	for moves := 1; moves <= envs.DefaultMaxSteps; moves++ { // 160 levels: 20 of each length expected
+		if even[moves] < 8 || even[moves] > 36 {
+			t.Errorf("even-moves: %d of 160 levels need %d moves, want about 20 (all: %v)", even[moves], moves, even)
+		}
+	}
+	if short := paper[1] + paper[2]; short > 25 {
+		t.Errorf("paper distribution: %d of 160 levels need 1 or 2 moves, want about 10 (all: %v)", short, paper)
 	}
 }

@@ -231,7 +231,18 @@ func (t *Trainer) trainingTasks(step int) ([]envs.Task, error) {
 		return nil, err
 	}
 	g.Exclude(t.EvalTasks...)
-	return g.Generate(t.Config.Batch)
+	if t.Config.Curriculum != CurriculumEvenMoves {
+		return g.Generate(t.Config.Batch)
+	}
+	rng := rand.New(rand.NewPCG(t.Config.Seed*1_000_003+uint64(step), 2))
+	tasks := make([]envs.Task, t.Config.Batch)
+	for i := range tasks {
+		moves := 1 + rng.IntN(envs.DefaultMaxSteps)
+		if tasks[i], err = g.UniqueOfLength(moves); err != nil {
+			return nil, fmt.Errorf("step %d: a training level of %d moves: %w", step, moves, err)
+		}
+	}
+	return tasks, nil
 }
 
 // Step runs one training step: experience, reflection, consolidation, and one update.

@@ -87,6 +87,8 @@ func runTrain(sio stdio, args []string) error {
 	evalLevels := fs.Int("eval-levels", def.EvalLevels, "number of held-out levels")
 	evalFile := fs.String("eval-levels-file", "", "held-out levels `FILE` (JSONL) instead of generated ones")
 	trainFile := fs.String("train-levels-file", "", "train on the levels of `FILE` (JSONL) instead of generated ones")
+	curriculum := fs.String("curriculum", def.Curriculum, "generated training levels: "+strings.Join(erl.Curricula, ", ")+
+		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; held-out levels keep the paper's)")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
 	resume := fs.String("resume", "", "continue the run saved in `CKPT`")
@@ -108,7 +110,7 @@ func runTrain(sio stdio, args []string) error {
 		"seed": func() { cfg.Seed = *seed }, "device": func() { cfg.Device = *device },
 		"eval-every": func() { cfg.EvalEvery = *evalEvery }, "eval-levels": func() { cfg.EvalLevels = *evalLevels },
 		"eval-levels-file": func() { cfg.EvalFile = *evalFile }, "lr": func() { cfg.Optim.LR = *lr },
-		"train-levels-file": func() { cfg.TrainFile = *trainFile },
+		"train-levels-file": func() { cfg.TrainFile = *trainFile }, "curriculum": func() { cfg.Curriculum = *curriculum },
 		"algo": func() {
 			cfg.Algo = *algo
 			if sw, err := erl.AlgoSwitches(*algo); err == nil {
