@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -91,13 +93,12 @@ type series struct {
 // addLine draws xys on p in the i-th style (colour, then dash pattern once the colours run
 // out) and returns what a legend shows for it.
 func addLine(p *plot.Plot, xys plotter.XYs, i int, marks bool) ([]plot.Thumbnailer, error) {
-	colors := plotutil.DarkColors
 	l, err := plotter.NewLine(xys)
 	if err != nil {
 		return nil, err
 	}
-	l.Color = colors[i%len(colors)]
-	l.Dashes = plotutil.Dashes(i / len(colors))
+	l.Color = lineColor(i)
+	l.Dashes = plotutil.Dashes(i / len(plotutil.DarkColors))
 	l.Width = vg.Points(1.5)
 	p.Add(l)
 	if !marks {
@@ -112,6 +113,27 @@ func addLine(p *plot.Plot, xys plotter.XYs, i int, marks bool) ([]plot.Thumbnail
 	s.Radius = vg.Points(2)
 	p.Add(s)
 	return []plot.Thumbnailer{l, s}, nil
+}
+
+// lineColor returns the colour of the i-th style of addLine.
+func lineColor(i int) color.Color {
+	return plotutil.DarkColors[i%len(plotutil.DarkColors)]
+}
+
+// addBand shades on p the area between the curves lo and hi, which share their x, in a
+// translucent tint of the colour of the i-th style of addLine, and returns it for a legend.
+func addBand(p *plot.Plot, lo, hi plotter.XYs, i int) (*plotter.Polygon, error) {
+	ring := slices.Concat(lo, hi)
+	slices.Reverse(ring[len(lo):])
+	band, err := plotter.NewPolygon(ring)
+	if err != nil {
+		return nil, err
+	}
+	r, g, b, _ := lineColor(i).RGBA() // opaque, so not premultiplied
+	band.Color = color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x40}
+	band.Width = 0 // the band has no outline: its edges are data, not a shape
+	p.Add(band)
+	return band, nil
 }
 
 // newPanel returns an empty plot with its labels set. Every x axis here counts from the start
@@ -236,13 +258,42 @@ type Run struct {
 	Records []Record
 }
 
-// heldOut returns the metric a comparison uses for run: held-out sampled success as in the
-// paper's validation, or greedy success for a run that never measured sampled success.
-func heldOut(recs []Record) (m metric, label string) {
-	if _, ok := lastOf(recs, evalSampled); ok {
-		return evalSampled, "sampled"
+// Group is runs of one configuration, seeds say, compared as one: a group of several runs is
+// drawn as their mean with a band from their minimum to their maximum. The group's name is
+// the one shown; its runs' names tell them apart in errors.
+type Group struct {
+	Name string
+	Runs []Run
+}
+
+// heldOut returns the metric a comparison uses for g: held-out sampled success as in the
+// paper's validation if every run of g measured it, else greedy success. A group of one run
+// may have no evaluation at all and is shown as such; the runs of a larger group are averaged,
+// so each must have the metric.
+func heldOut(g Group) (m metric, label string, err error) {
+	if len(g.Runs) == 0 {
+		return nil, "", fmt.Errorf("erl: group %s has no runs", g.Name)
 	}
-	return evalGreedy, "greedy"
+	sampled, greedy := true, true
+	var none []string // runs with no held-out evaluation at all
+	for _, r := range g.Runs {
+		_, s := lastOf(r.Records, evalSampled)
+		_, gr := lastOf(r.Records, evalGreedy)
+		sampled, greedy = sampled && s, greedy && gr
+		if !s && !gr {
+			none = append(none, r.Name)
+		}
+	}
+	switch {
+	case sampled:
+		return evalSampled, "sampled", nil
+	case greedy || len(g.Runs) == 1:
+		return evalGreedy, "greedy", nil
+	case len(none) > 0:
+		return nil, "", fmt.Errorf("erl: group %s: no held-out evaluation to average in %d of its %d runs: %s",
+			g.Name, len(none), len(g.Runs), strings.Join(none, ", "))
+	}
+	return nil, "", fmt.Errorf("erl: group %s: its runs have no held-out evaluation in common: some have only greedy ones, some only sampled", g.Name)
 }
 
 // Baseline is a success rate drawn across a comparison as a dashed line: the uniformly
@@ -252,13 +303,28 @@ type Baseline struct {
 	Success float64
 }
 
-// PlotCompare writes to path one PNG comparing runs: their held-out success (sampled, or
-// greedy for runs that have no sampled evaluation, which the legend then says) against
-// training steps, environment steps and wall-clock minutes, in three panels side by side,
-// with the baselines as dashed lines.
+// PlotCompare is PlotCompareGroups with each run a group of its own.
 func PlotCompare(path string, runs []Run, baselines ...Baseline) error {
 	if len(runs) == 0 {
 		return errors.New("erl: PlotCompare: no runs")
+	}
+	groups := make([]Group, len(runs))
+	for i, r := range runs {
+		groups[i] = Group{Name: r.Name, Runs: []Run{r}}
+	}
+	return PlotCompareGroups(path, groups, baselines...)
+}
+
+// PlotCompareGroups writes to path one PNG comparing groups of runs: their held-out success
+// (sampled, or greedy for a group whose runs do not all have sampled evaluations, which the
+// legend then says) against training steps, environment steps and wall-clock minutes, in three
+// panels side by side, with the baselines as dashed lines. A group of one run is drawn as that
+// run's line. A group of several is drawn as the mean of its runs, with a band from their
+// minimum to their maximum, over the x that every one of its runs reaches (see aggregate); it
+// is an error for one of them to have no held-out evaluation.
+func PlotCompareGroups(path string, groups []Group, baselines ...Baseline) error {
+	if len(groups) == 0 {
+		return errors.New("erl: PlotCompareGroups: no groups")
 	}
 	axes := []struct {
 		title, label string
@@ -273,25 +339,61 @@ func PlotCompare(path string, runs []Run, baselines ...Baseline) error {
 		panels[i] = newPanel(a.title, a.label, "held-out success")
 		panels[i].Y.Min, panels[i].Y.Max = 0, 1
 	}
-	legend := plot.NewLegend()
-	for i, run := range runs {
-		y, label := heldOut(run.Records)
-		var thumbs []plot.Thumbnailer
+
+	// Every band goes in before any line, so that no band tints another group's line.
+	lines := make([][]plotter.XYs, len(groups)) // by group, then panel; empty where none
+	labels := make([]string, len(groups))
+	bands := make([][]plot.Thumbnailer, len(groups))
+	for i, g := range groups {
+		y, label, err := heldOut(g)
+		if err != nil {
+			return err
+		}
+		labels[i] = fmt.Sprintf("%s (%s)", g.Name, label)
+		if len(g.Runs) > 1 {
+			labels[i] = fmt.Sprintf("%s (%d runs, %s)", g.Name, len(g.Runs), label)
+		}
+		lines[i] = make([]plotter.XYs, len(axes))
 		for j, a := range axes {
-			xys := points(run.Records, a.x, y)
+			curves := make([]plotter.XYs, len(g.Runs))
+			for k, r := range g.Runs {
+				curves[k] = points(r.Records, a.x, y)
+			}
+			if len(curves) == 1 {
+				lines[i][j] = curves[0]
+				continue
+			}
+			mean, lo, hi := aggregate(curves)
+			if len(mean) == 0 {
+				continue // the runs' evaluations share no x on this axis
+			}
+			band, err := addBand(panels[j], lo, hi, i)
+			if err != nil {
+				return fmt.Errorf("erl: PlotCompareGroups %s: %w", g.Name, err)
+			}
+			lines[i][j], bands[i] = mean, []plot.Thumbnailer{band}
+		}
+		if len(g.Runs) > 1 && bands[i] == nil {
+			return fmt.Errorf("erl: group %s: its runs have no held-out evaluations at x in common to average", g.Name)
+		}
+	}
+	legend := plot.NewLegend()
+	for i, g := range groups {
+		var line []plot.Thumbnailer
+		for j, xys := range lines[i] {
 			if len(xys) == 0 {
-				break // no evaluation at all: the run gets no line, and says so in the legend
+				continue
 			}
 			t, err := addLine(panels[j], xys, i, false)
 			if err != nil {
-				return fmt.Errorf("erl: PlotCompare %s: %w", run.Name, err)
+				return fmt.Errorf("erl: PlotCompareGroups %s: %w", g.Name, err)
 			}
-			thumbs = t
+			line = t
 		}
-		if thumbs == nil {
-			label = "no evaluation"
+		if line == nil {
+			labels[i] = g.Name + " (no evaluation)" // a run alone gets no line, and says so
 		}
-		legend.Add(fmt.Sprintf("%s (%s)", run.Name, label), thumbs...)
+		legend.Add(labels[i], append(bands[i], line...)...)
 	}
 	for _, bl := range baselines {
 		var line *plotter.Function
@@ -305,6 +407,53 @@ func PlotCompare(path string, runs []Run, baselines ...Baseline) error {
 		legend.Add(fmt.Sprintf("%s (%.3f)", bl.Name, bl.Success), line)
 	}
 	return savePanels(path, panels, legend)
+}
+
+// aggregate pools curves, each one run's points in order of x, into their mean and the band
+// from their minimum (lo) to their maximum (hi), each curve read between its points by linear
+// interpolation. The pooled points lie at the x of all the curves' points within the range
+// that every curve covers, where the mean of piecewise linear curves bends; x outside that
+// range, where only some runs would count, is dropped. There are no pooled points if the
+// curves share no x.
+func aggregate(curves []plotter.XYs) (mean, lo, hi plotter.XYs) {
+	from, to := math.Inf(-1), math.Inf(1)
+	for _, c := range curves {
+		if len(c) == 0 {
+			return nil, nil, nil
+		}
+		from, to = max(from, c[0].X), min(to, c[len(c)-1].X)
+	}
+	var grid []float64
+	for _, c := range curves {
+		for _, p := range c {
+			if from <= p.X && p.X <= to {
+				grid = append(grid, p.X)
+			}
+		}
+	}
+	slices.Sort(grid)
+	for _, x := range slices.Compact(grid) {
+		sum, l, h := 0.0, math.Inf(1), math.Inf(-1)
+		for _, c := range curves {
+			y := interpolate(c, x)
+			sum, l, h = sum+y, min(l, y), max(h, y)
+		}
+		mean = append(mean, plotter.XY{X: x, Y: sum / float64(len(curves))})
+		lo = append(lo, plotter.XY{X: x, Y: l})
+		hi = append(hi, plotter.XY{X: x, Y: h})
+	}
+	return mean, lo, hi
+}
+
+// interpolate returns the value at x of the piecewise linear curve through xys, whose x do
+// not decrease and span x.
+func interpolate(xys plotter.XYs, x float64) float64 {
+	i := sort.Search(len(xys), func(i int) bool { return xys[i].X >= x })
+	if xys[i].X == x {
+		return xys[i].Y
+	}
+	a, b := xys[i-1], xys[i]
+	return a.Y + (b.Y-a.Y)*(x-a.X)/(b.X-a.X)
 }
 
 // CompareTable returns an aligned text table summarising runs, one row each: steps,
@@ -329,15 +478,55 @@ func CompareTable(runs []Run) string {
 			at = fmt.Sprint(bestStep)
 		}
 		tail := recs[len(recs)-(len(recs)+9)/10:]
-		wall := time.Duration(last.WallSeconds * float64(time.Second)).Round(time.Second)
-		fmt.Fprintf(tw, "%s\t%d\t%v\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			run.Name, last.Step, wall, last.EnvSteps,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			run.Name, last.Step, clock(last.WallSeconds, true), last.EnvSteps,
 			rate(lastOf(recs, evalGreedy)), rate(lastOf(recs, evalSampled)),
 			rate(best, ok), at,
 			rate(mean(tail, successPre)), rate(mean(tail, successPost)))
 	}
 	tw.Flush()
 	return b.String()
+}
+
+// CompareGroupTable returns an aligned text table summarising groups of runs, one row each:
+// the number of runs; the means over the runs of their steps, wall-clock time and environment
+// steps at the end; the held-out success the group is compared by (as in PlotCompareGroups);
+// and the mean and the range (min–max) over the runs of their last and of their best
+// evaluation. A value a group does not have is shown as "-". It is an error for a run of a
+// group of several to have no held-out evaluation.
+func CompareGroupTable(groups []Group) (string, error) {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "group\truns\tmean steps\tmean wall-clock\tmean env steps\theld-out\tfinal mean\tfinal min–max\tbest mean\tbest min–max")
+	for _, g := range groups {
+		m, label, err := heldOut(g)
+		if err != nil {
+			return "", err
+		}
+		var steps, wall, env, final, best []float64
+		for _, r := range g.Runs {
+			if len(r.Records) == 0 {
+				continue
+			}
+			last := r.Records[len(r.Records)-1]
+			steps, wall = append(steps, float64(last.Step)), append(wall, last.WallSeconds)
+			env = append(env, float64(last.EnvSteps))
+			if v, ok := lastOf(r.Records, m); ok {
+				final = append(final, v)
+			}
+			if v, _, ok := bestOf(r.Records, m); ok {
+				best = append(best, v)
+			}
+		}
+		if len(final) == 0 {
+			label = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, len(g.Runs),
+			count(average(steps)), clock(average(wall)), count(average(env)), label,
+			rate(average(final)), rateRange(final), rate(average(best)), rateRange(best))
+	}
+	tw.Flush()
+	return b.String(), nil
 }
 
 // lastOf returns the last value of m in recs.
@@ -373,10 +562,43 @@ func mean(recs []Record, m metric) (float64, bool) {
 	return sum / float64(n), n > 0
 }
 
-// rate formats a success rate for CompareTable.
+// average returns the mean of vs.
+func average(vs []float64) (float64, bool) {
+	var sum float64
+	for _, v := range vs {
+		sum += v
+	}
+	return sum / float64(len(vs)), len(vs) > 0
+}
+
+// rate formats a success rate for a table.
 func rate(v float64, ok bool) string {
 	if !ok {
 		return "-"
 	}
 	return fmt.Sprintf("%.3f", v)
+}
+
+// rateRange formats the range of the success rates vs for a table.
+func rateRange(vs []float64) string {
+	if len(vs) == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f–%.3f", slices.Min(vs), slices.Max(vs))
+}
+
+// count formats a count for a table, rounded where it is a mean.
+func count(v float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return strconv.FormatFloat(v, 'f', 0, 64)
+}
+
+// clock formats a wall-clock time in seconds for a table, to the second.
+func clock(seconds float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return time.Duration(seconds * float64(time.Second)).Round(time.Second).String()
 }

@@ -2,10 +2,14 @@ package erl
 
 import (
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/plot/plotter"
 )
 
 // checkPNG fails t unless path holds a PNG at least minW×minH pixels.
@@ -112,4 +116,239 @@ func TestCompareTable(t *testing.T) {
 			t.Errorf("row %d = %q, want %q", tc.row, got, tc.want)
 		}
 	}
+}
+
+func TestAggregate(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		curves       []plotter.XYs
+		mean, lo, hi plotter.XYs // nil: no x in common
+	}{
+		{
+			name:   "one run",
+			curves: []plotter.XYs{{{X: 1, Y: 0.1}, {X: 2, Y: 0.2}}},
+			mean:   plotter.XYs{{X: 1, Y: 0.1}, {X: 2, Y: 0.2}},
+			lo:     plotter.XYs{{X: 1, Y: 0.1}, {X: 2, Y: 0.2}},
+			hi:     plotter.XYs{{X: 1, Y: 0.1}, {X: 2, Y: 0.2}},
+		},
+		{
+			name: "same x",
+			curves: []plotter.XYs{
+				{{X: 0, Y: 0}, {X: 1, Y: 1}, {X: 2, Y: 0.5}},
+				{{X: 0, Y: 1}, {X: 1, Y: 0}, {X: 2, Y: 0.5}},
+			},
+			mean: plotter.XYs{{X: 0, Y: 0.5}, {X: 1, Y: 0.5}, {X: 2, Y: 0.5}},
+			lo:   plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}, {X: 2, Y: 0.5}},
+			hi:   plotter.XYs{{X: 0, Y: 1}, {X: 1, Y: 1}, {X: 2, Y: 0.5}},
+		},
+		{
+			// The first run, read at 2, 6 and 8, is 0.2, 0.6 and 0.8; its points at 0 and 10
+			// lie where the second has none, and are dropped.
+			name: "x outside the common range",
+			curves: []plotter.XYs{
+				{{X: 0, Y: 0}, {X: 10, Y: 1}},
+				{{X: 2, Y: 0.5}, {X: 6, Y: 0.3}, {X: 8, Y: 0.5}},
+			},
+			mean: plotter.XYs{{X: 2, Y: 0.35}, {X: 6, Y: 0.45}, {X: 8, Y: 0.65}},
+			lo:   plotter.XYs{{X: 2, Y: 0.2}, {X: 6, Y: 0.3}, {X: 8, Y: 0.5}},
+			hi:   plotter.XYs{{X: 2, Y: 0.5}, {X: 6, Y: 0.6}, {X: 8, Y: 0.8}},
+		},
+		{
+			// Common range [2, 4]: the first run is 0.2, 0.3, 0.4 at 2, 3, 4; the second 1
+			// throughout; the third 0.6, 0.6, then 0.7 a third of the way from 3 to 6.
+			name: "three runs, x interleaved",
+			curves: []plotter.XYs{
+				{{X: 0, Y: 0}, {X: 4, Y: 0.4}},
+				{{X: 1, Y: 1}, {X: 5, Y: 1}},
+				{{X: 2, Y: 0.6}, {X: 3, Y: 0.6}, {X: 6, Y: 0.9}},
+			},
+			mean: plotter.XYs{{X: 2, Y: 1.8 / 3}, {X: 3, Y: 1.9 / 3}, {X: 4, Y: 2.1 / 3}},
+			lo:   plotter.XYs{{X: 2, Y: 0.2}, {X: 3, Y: 0.3}, {X: 4, Y: 0.4}},
+			hi:   plotter.XYs{{X: 2, Y: 1}, {X: 3, Y: 1}, {X: 4, Y: 1}},
+		},
+		{
+			name: "ranges touch",
+			curves: []plotter.XYs{
+				{{X: 0, Y: 0}, {X: 1, Y: 1}},
+				{{X: 1, Y: 0}, {X: 2, Y: 1}},
+			},
+			mean: plotter.XYs{{X: 1, Y: 0.5}},
+			lo:   plotter.XYs{{X: 1, Y: 0}},
+			hi:   plotter.XYs{{X: 1, Y: 1}},
+		},
+		{
+			name: "ranges apart",
+			curves: []plotter.XYs{
+				{{X: 0, Y: 0}, {X: 1, Y: 1}},
+				{{X: 2, Y: 0}, {X: 3, Y: 1}},
+			},
+		},
+		{
+			name:   "a run without points",
+			curves: []plotter.XYs{{{X: 0, Y: 0}, {X: 1, Y: 1}}, nil},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mean, lo, hi := aggregate(tc.curves)
+			for _, c := range []struct {
+				name      string
+				got, want plotter.XYs
+			}{{"mean", mean, tc.mean}, {"min", lo, tc.lo}, {"max", hi, tc.hi}} {
+				if !sameXYs(c.got, c.want) {
+					t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// sameXYs reports whether a and b hold the same points, to rounding.
+func sameXYs(a, b plotter.XYs) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(a[i].X-b[i].X) > 1e-12 || math.Abs(a[i].Y-b[i].Y) > 1e-12 {
+			return false
+		}
+	}
+	return true
+}
+
+// withSampled returns testRecords(n) with held-out sampled success vs[k] at its k-th
+// evaluation (step 3(k+1)).
+func withSampled(n int, vs ...float64) []Record {
+	recs := testRecords(n)
+	for k, v := range vs {
+		recs[3*k+2].EvalSampled = ptr(v)
+	}
+	return recs
+}
+
+// stretched returns recs as a run that took f times the wall-clock time and environment
+// steps would have logged them, so that its evaluations lie at other x than recs' on those
+// axes.
+func stretched(recs []Record, f float64) []Record {
+	recs = slices.Clone(recs)
+	for i := range recs {
+		recs[i].WallSeconds *= f
+		recs[i].EnvSteps = int64(float64(recs[i].EnvSteps) * f)
+	}
+	return recs
+}
+
+func TestPlotCompareGroups(t *testing.T) {
+	groups := []Group{
+		{"erl", []Run{{"s1", testRecords(60)}, {"s2", stretched(testRecords(45), 1.3)}, {"s3", stretched(testRecords(60), 0.8)}}},
+		{"rlvr", []Run{{"s1", rlvrRecords(40)}, {"s2", stretched(rlvrRecords(50), 1.1)}}},
+		{"alone", []Run{{"s1", testRecords(30)}}},
+		{"no-eval", []Run{{"s1", testRecords(2)}}},
+	}
+	path := filepath.Join(t.TempDir(), "compare.png")
+	if err := PlotCompareGroups(path, groups, Baseline{"random", 0.027}); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path, 3*600, 400)
+	if err := PlotCompareGroups(path, nil); err == nil {
+		t.Error("PlotCompareGroups with no groups succeeded")
+	}
+}
+
+func TestCompareGroupTable(t *testing.T) {
+	table, err := CompareGroupTable([]Group{
+		{"erl", []Run{{"s1", withSampled(9, 0.2, 0.6, 0.4)}, {"s2", withSampled(6, 0.1, 0.3)}, {"s3", withSampled(12, 0.5, 0.5, 0.5, 0.8)}}},
+		{"rlvr", []Run{{"s1", rlvrRecords(24)}, {"s2", rlvrRecords(12)}}},
+		{"alone", []Run{{"s1", testRecords(30)}}},
+		{"no-eval", []Run{{"s1", testRecords(2)}}},
+		{"empty", []Run{{"s1", nil}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("table has %d lines, want header and 5 groups:\n%s", len(lines), table)
+	}
+	col := strings.Index(lines[0], "runs")
+	for _, l := range lines[1:] {
+		if r := []rune(l); r[col-1] != ' ' || r[col] == ' ' {
+			t.Errorf("row not aligned with header:\n%s", table)
+		}
+	}
+	for _, tc := range []struct {
+		row  int
+		want []string
+	}{
+		// erl: 9, 6 and 12 steps of 1.5 s and 40 env steps, so means 9, 13.5 s and 360;
+		// final evaluations 0.4, 0.3 and 0.8, best 0.6, 0.3 and 0.8.
+		{1, []string{"erl", "3", "9", "14s", "360", "sampled", "0.500", "0.300–0.800", "0.567", "0.300–0.800"}},
+		// rlvr: greedy evaluations only, which reach 1 at the end of every run.
+		{2, []string{"rlvr", "2", "18", "27s", "720", "greedy", "1.000", "1.000–1.000", "1.000", "1.000–1.000"}},
+		{3, []string{"alone", "1", "30", "45s", "1200", "sampled", "0.900", "0.900–0.900", "0.900", "0.900–0.900"}},
+		{4, []string{"no-eval", "1", "2", "3s", "80", "-", "-", "-", "-", "-"}},
+		{5, []string{"empty", "1", "-", "-", "-", "-", "-", "-", "-", "-"}},
+	} {
+		if got := strings.Fields(lines[tc.row]); strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("row %d = %q, want %q", tc.row, got, tc.want)
+		}
+	}
+}
+
+// TestCompareGroupsErrors checks that groups that cannot be averaged are refused, naming the
+// runs at fault, by the figure and the table alike.
+func TestCompareGroupsErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		group     Group
+		tableToo  bool     // CompareGroupTable refuses it too; the rest only the figure
+		wantInErr []string // substrings of the error
+	}{
+		{"no runs", Group{Name: "erl"}, true, []string{"erl", "no runs"}},
+		{
+			"runs without evaluation",
+			Group{"erl", []Run{{"runs/s1", testRecords(9)}, {"runs/s2", testRecords(2)}, {"runs/s3", nil}}},
+			true, []string{"erl", "no held-out evaluation to average in 2 of its 3 runs", "runs/s2, runs/s3"},
+		},
+		{
+			"greedy only and sampled only",
+			Group{"erl", []Run{{"s1", rlvrRecords(9)}, {"s2", withoutGreedy(testRecords(9))}}},
+			true, []string{"erl", "no held-out evaluation in common"},
+		},
+		{
+			"evaluations at no common x",
+			Group{"erl", []Run{{"s1", testRecords(3)}, {"s2", testRecords(6)[3:]}}},
+			false, []string{"erl", "no held-out evaluations at x in common"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			groups := []Group{{"alone", []Run{{"s1", testRecords(9)}}}, tc.group}
+			check := func(what string, err error) {
+				t.Helper()
+				if err == nil {
+					t.Fatalf("%s succeeded", what)
+				}
+				for _, want := range tc.wantInErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("%s: error %q, want it to contain %q", what, err, want)
+					}
+				}
+			}
+			check("PlotCompareGroups", PlotCompareGroups(filepath.Join(t.TempDir(), "compare.png"), groups))
+			if _, err := CompareGroupTable(groups); tc.tableToo {
+				check("CompareGroupTable", err)
+			} else if err != nil {
+				t.Errorf("CompareGroupTable: %v", err)
+			}
+		})
+	}
+}
+
+// withoutGreedy returns recs as a run that measured only sampled held-out success would have
+// logged them.
+func withoutGreedy(recs []Record) []Record {
+	recs = slices.Clone(recs)
+	for i := range recs {
+		recs[i].EvalGreedy = nil
+	}
+	return recs
 }

@@ -16,15 +16,24 @@ import (
 const compareDoc = `
 Compares training runs: prints a table of each run's length, cost, final and best held-out
 success and late training success before and after reflection, and writes one figure of
-held-out success (sampled; greedy where a run has no sampled evaluation) against training
-steps, environment steps and wall-clock minutes. Runs are named by their directory's base
-name; runs whose names collide are named by the algorithm in their config.json, then by path.`
+held-out success (sampled; greedy where a run, or one run of a group, has no sampled
+evaluation) against training steps, environment steps and wall-clock minutes. Runs are named
+by their directory's base name; runs whose names collide are named by the algorithm in their
+config.json, then by path.
+
+Runs given the same name, by --names (erl,erl,erl,rlvr,rlvr,rlvr) or by --group-by-algo, form a
+group, seeds of one configuration say. A group of several runs is drawn as the mean of their
+held-out success, over the steps, environment steps or minutes that all of them reach, with a
+band from their minimum to their maximum; the table then has a row a group: the number of runs,
+their mean length and cost, and the mean and range (min–max) of their final and best held-out
+success. Every run of such a group must have a held-out evaluation.`
 
 // runCompare is the compare command.
 func runCompare(sio stdio, args []string) error {
-	fs := newFlagSet("compare", "RUN_DIR... [--out FILE.png] [--names a,b,c] [--baseline random=0.027]", compareDoc)
+	fs := newFlagSet("compare", "RUN_DIR... [--out FILE.png] [--names a,b,c | --group-by-algo] [--baseline random=0.027]", compareDoc)
 	out := fs.String("out", "compare.png", "figure `FILE` (PNG)")
-	names := fs.String("names", "", "comma-separated run `NAMES`, one per RUN_DIR")
+	names := fs.String("names", "", "comma-separated run `NAMES`, one per RUN_DIR; runs of one name form a group")
+	byAlgo := fs.Bool("group-by-algo", false, "name each run by the algorithm in its config.json, so that the runs of each algorithm form a group")
 	baseline := fs.String("baseline", "", "dashed reference lines, `NAME=SUCCESS[,...]` (e.g. random=0.027 from erlgo eval --random)")
 
 	// Flags may follow the run directories, where parseFlags would take the first directory
@@ -45,12 +54,17 @@ func runCompare(sio stdio, args []string) error {
 	if len(dirs) == 0 {
 		return usagef("no RUN_DIR given")
 	}
-	runNames := defaultRunNames(dirs)
-	if *names != "" {
+	var runNames []string
+	switch {
+	case *names != "" && *byAlgo:
+		return usagef("--names and --group-by-algo both name the runs: give one")
+	case *names != "":
 		runNames = strings.Split(*names, ",")
 		if len(runNames) != len(dirs) {
 			return usagef("--names gives %d names for %d run dirs", len(runNames), len(dirs))
 		}
+	case !*byAlgo:
+		runNames = defaultRunNames(dirs)
 	}
 
 	var baselines []erl.Baseline
@@ -71,14 +85,55 @@ func runCompare(sio stdio, args []string) error {
 		if err != nil {
 			return err
 		}
-		runs[i] = erl.Run{Name: runNames[i], Records: recs}
+		runs[i] = erl.Run{Name: dir, Records: recs}
 	}
-	fmt.Fprint(sio.out, erl.CompareTable(runs))
-	if err := erl.PlotCompare(*out, runs, baselines...); err != nil {
+	if *byAlgo {
+		runNames = make([]string, len(dirs))
+		for i, dir := range dirs {
+			if runNames[i] = configAlgo(dir); runNames[i] == "" {
+				return fmt.Errorf("--group-by-algo: run dir %s has no config.json naming its algo", dir)
+			}
+		}
+	}
+	groups := groupRuns(runs, runNames)
+
+	var table string
+	if len(groups) == len(runs) {
+		// No runs to pool: the table of single runs, which says more about each.
+		for i, g := range groups {
+			runs[i].Name = g.Name
+		}
+		table = erl.CompareTable(runs)
+	} else {
+		var err error
+		if table, err = erl.CompareGroupTable(groups); err != nil {
+			return err
+		}
+	}
+	fmt.Fprint(sio.out, table)
+	if err := erl.PlotCompareGroups(*out, groups, baselines...); err != nil {
 		return err
 	}
 	fmt.Fprintf(sio.out, "wrote %s\n", *out)
 	return nil
+}
+
+// groupRuns gathers runs into groups by their names, one name each, in the order of the
+// groups' first runs. The runs keep their own names, their directories, which tell them apart
+// within a group.
+func groupRuns(runs []erl.Run, names []string) []erl.Group {
+	var groups []erl.Group
+	index := make(map[string]int)
+	for i, name := range names {
+		j, ok := index[name]
+		if !ok {
+			j = len(groups)
+			index[name] = j
+			groups = append(groups, erl.Group{Name: name})
+		}
+		groups[j].Runs = append(groups[j].Runs, runs[i])
+	}
+	return groups
 }
 
 // readRun reads the records of the run in dir, with errors that say what is wrong with dir.

@@ -162,3 +162,114 @@ func TestCompareDefaultOut(t *testing.T) {
 		t.Errorf("default figure: %v", err)
 	}
 }
+
+func TestCompareGroups(t *testing.T) {
+	root := t.TempDir()
+	erl1 := writeRun(t, root, "erl-s1", "erl", 4)
+	erl2 := writeRun(t, root, "erl-s2", "erl", 6)
+	erl3 := writeRun(t, root, "erl-s3", "erl", 8)
+	rlvr1 := writeRun(t, root, "rlvr-s1", "rlvr", 4)
+	rlvr2 := writeRun(t, root, "rlvr-s2", "rlvr", 8)
+	noAlgo := writeRun(t, root, "no-algo", "", 4)
+	noEval1 := writeRun(t, root, "no-eval-s1", "erl", 1)
+	noEval2 := writeRun(t, root, "no-eval-s2", "erl", 1)
+	figure := filepath.Join(root, "cmp.png")
+
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		wantHeader string     // the first word of the table's header: "group", or "run" where no group has several runs
+		wantRows   [][]string // the first two columns of the table's rows
+		wantCode   int
+		wantErr    []string // substrings of stderr
+	}{
+		{
+			name:       "names with repeats",
+			args:       []string{erl1, erl2, erl3, rlvr1, rlvr2, "--names", "erl,erl,erl,rlvr,rlvr"},
+			wantHeader: "group",
+			wantRows:   [][]string{{"erl", "3"}, {"rlvr", "2"}},
+		},
+		{
+			name:       "names interleaved",
+			args:       []string{erl1, rlvr1, erl2, "--names", "a,b,a"},
+			wantHeader: "group",
+			wantRows:   [][]string{{"a", "2"}, {"b", "1"}},
+		},
+		{
+			name:       "by algorithm",
+			args:       []string{erl1, rlvr1, erl2, rlvr2, erl3, "--group-by-algo"},
+			wantHeader: "group",
+			wantRows:   [][]string{{"erl", "3"}, {"rlvr", "2"}},
+		},
+		{
+			// Nothing to pool: the table of single runs (name, steps), named by algorithm.
+			name:       "by algorithm, one run each",
+			args:       []string{"--group-by-algo", erl3, rlvr1},
+			wantHeader: "run",
+			wantRows:   [][]string{{"erl", "8"}, {"rlvr", "4"}},
+		},
+		{
+			name:     "names and by algorithm",
+			args:     []string{erl1, erl2, "--names", "a,a", "--group-by-algo"},
+			wantCode: 2,
+			wantErr:  []string{"give one"},
+		},
+		{
+			name:     "by algorithm without an algorithm",
+			args:     []string{erl1, noAlgo, "--group-by-algo"},
+			wantCode: 1,
+			wantErr:  []string{noAlgo, "no config.json naming its algo"},
+		},
+		{
+			name:     "a run of a group without evaluation",
+			args:     []string{erl1, noEval1, erl2, "--names", "erl,erl,erl"},
+			wantCode: 1,
+			wantErr:  []string{"group erl: no held-out evaluation to average in 1 of its 3 runs", noEval1},
+		},
+		{
+			name:     "a group without evaluation",
+			args:     []string{noEval1, noEval2, erl1, "--names", "x,x,y"},
+			wantCode: 1,
+			wantErr:  []string{"group x: no held-out evaluation to average in 2 of its 2 runs", noEval1 + ", " + noEval2},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(figure)
+			var stdout, stderr bytes.Buffer
+			code := run(append([]string{"compare", "--out", figure}, tc.args...), stdio{out: &stdout, err: &stderr})
+			if code != tc.wantCode {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, tc.wantCode, stderr.String())
+			}
+			if tc.wantCode != 0 {
+				for _, want := range tc.wantErr {
+					if !strings.Contains(stderr.String(), want) {
+						t.Errorf("stderr = %q, want it to contain %q", stderr.String(), want)
+					}
+				}
+				if stdout.Len() > 0 {
+					t.Errorf("stdout = %q, want nothing printed before the error", stdout.String())
+				}
+				return
+			}
+			lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
+			if header := strings.Fields(lines[0])[0]; header != tc.wantHeader {
+				t.Errorf("table header begins %q, want %q; stdout:\n%s", header, tc.wantHeader, stdout.String())
+			}
+			var rows [][]string
+			for _, l := range lines[1 : len(lines)-1] {
+				rows = append(rows, strings.Fields(l)[:2])
+			}
+			if !reflect.DeepEqual(rows, tc.wantRows) {
+				t.Errorf("rows begin %q, want %q; stdout:\n%s", rows, tc.wantRows, stdout.String())
+			}
+			f, err := os.Open(figure)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := png.Decode(f); err != nil {
+				t.Errorf("%s: %v", figure, err)
+			}
+		})
+	}
+}
