@@ -115,10 +115,13 @@ const (
 	// the step budget, then a level of that length: short levels, which a fresh policy solves
 	// by chance, are as common as long ones, so the first successes come early.
 	CurriculumEvenMoves = "even-moves"
+	// CurriculumAdaptive draws lengths where first attempts succeed about half the time
+	// (see LengthCurriculum): short levels first, longer ones as the policy learns.
+	CurriculumAdaptive = "adaptive"
 )
 
 // Curricula lists the curricula.
-var Curricula = []string{CurriculumNone, CurriculumEvenMoves}
+var Curricula = []string{CurriculumNone, CurriculumEvenMoves, CurriculumAdaptive}
 
 // TermWeights scale the terms of the update.
 type TermWeights struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -336,40 +337,47 @@ func TestRLVRAndERLShareFirstAttempts(t *testing.T) {
 }
 
 func TestResumeEqualsUninterrupted(t *testing.T) {
-	cfg := testConfig(AlgoERL)
-	cfg.EvalEvery = 0
-	whole := newTestTrainer(t, cfg)
-	for range cfg.Steps {
-		if _, err := whole.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	part := newTestTrainer(t, cfg)
-	for range 2 {
-		if _, err := part.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	path := filepath.Join(t.TempDir(), "mid.safetensors")
-	if err := part.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	resumed, err := ResumeTrainer(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for resumed.StepsDone < cfg.Steps {
-		if _, err := resumed.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, p := range whole.Policy.Params {
-		if !slices.Equal(p.Value.Data().([]float32), resumed.Policy.Params[i].Value.Data().([]float32)) {
-			t.Fatalf("%s differs between the resumed and the uninterrupted run", p.Name)
-		}
-	}
-	if !slices.EqualFunc(whole.Memory.Items, resumed.Memory.Items, slices.Equal[[]int32]) || whole.Totals.EnvSteps != resumed.Totals.EnvSteps {
-		t.Fatal("memory or counters differ between the resumed and the uninterrupted run")
+	for _, curriculum := range []string{CurriculumNone, CurriculumAdaptive} {
+		t.Run(curriculum, func(t *testing.T) {
+			cfg := testConfig(AlgoERL)
+			cfg.EvalEvery, cfg.Curriculum = 0, curriculum
+			whole := newTestTrainer(t, cfg)
+			for range cfg.Steps {
+				if _, err := whole.Step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			part := newTestTrainer(t, cfg)
+			for range 2 {
+				if _, err := part.Step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := filepath.Join(t.TempDir(), "mid.safetensors")
+			if err := part.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			resumed, err := ResumeTrainer(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for resumed.StepsDone < cfg.Steps {
+				if _, err := resumed.Step(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, p := range whole.Policy.Params {
+				if !slices.Equal(p.Value.Data().([]float32), resumed.Policy.Params[i].Value.Data().([]float32)) {
+					t.Fatalf("%s differs between the resumed and the uninterrupted run", p.Name)
+				}
+			}
+			if !slices.EqualFunc(whole.Memory.Items, resumed.Memory.Items, slices.Equal[[]int32]) || whole.Totals.EnvSteps != resumed.Totals.EnvSteps {
+				t.Fatal("memory or counters differ between the resumed and the uninterrupted run")
+			}
+			if !slices.Equal(whole.Lengths.Success, resumed.Lengths.Success) {
+				t.Fatalf("curriculum state %v after resuming, %v uninterrupted", resumed.Lengths.Success, whole.Lengths.Success)
+			}
+		})
 	}
 }
 
@@ -474,7 +482,7 @@ func TestEvenMovesCurriculum(t *testing.T) {
 		}
 		count := make([]int, envs.DefaultMaxSteps+1)
 		for step := 1; step <= 4; step++ {
-			tasks, err := tr.trainingTasks(step)
+			tasks, _, err := tr.trainingTasks(step)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -495,5 +503,59 @@ func TestEvenMovesCurriculum(t *testing.T) {
 	}
 	if short := paper[1] + paper[2]; short > 25 {
 		t.Errorf("paper distribution: %d of 160 levels need 1 or 2 moves, want about 10 (all: %v)", short, paper)
+	}
+}
+
+// TestAdaptiveCurriculum checks that the adaptive curriculum starts even over lengths, draws
+// most often the lengths solved about half the time while still drawing the others, and
+// follows the success of the groups it observes.
+func TestAdaptiveCurriculum(t *testing.T) {
+	c := newLengthCurriculum(envs.DefaultMaxSteps)
+	for L, w := range c.Weights() {
+		if math.Abs(w-1/float64(envs.DefaultMaxSteps)) > 1e-12 {
+			t.Fatalf("fresh curriculum: weight %g for %d moves, want even weights", w, L+1)
+		}
+	}
+	c.Success = []float64{1, 1, 0.5, 0.1, 0, 0, 0, 0}
+	rng := rand.New(rand.NewPCG(1, 1))
+	const draws = 20000
+	count := make([]int, envs.DefaultMaxSteps+1)
+	for range draws {
+		count[c.draw(rng)]++
+	}
+	w := c.Weights()
+	for L := 1; L <= envs.DefaultMaxSteps; L++ {
+		got := float64(count[L]) / draws
+		if math.Abs(got-w[L-1]) > 0.015 || count[L] == 0 {
+			t.Errorf("%d moves drawn %.3f of the time, want %.3f", L, got, w[L-1])
+		}
+	}
+	if w[2] < 0.5 || w[0] > 0.1 || w[7] > 0.1 {
+		t.Errorf("weights %v: want most on 3 moves (success 0.5), little on solved or hopeless lengths", w)
+	}
+	c.observe(3, 1)
+	c.observe(4, 0)
+	if math.Abs(c.Success[2]-0.55) > 1e-12 || math.Abs(c.Success[3]-0.09) > 1e-12 {
+		t.Errorf("after observing success 1 at 3 moves and 0 at 4: %v", c.Success)
+	}
+
+	cfg := testConfig(AlgoRLVR)
+	cfg.Curriculum = CurriculumAdaptive
+	tr := newTestTrainer(t, cfg)
+	rec, err := tr.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.TrainMoves == nil || *rec.TrainMoves < 1 || *rec.TrainMoves > envs.DefaultMaxSteps {
+		t.Fatalf("train_moves %v, want the mean length of the step's levels", rec.TrainMoves)
+	}
+	changed := 0
+	for _, p := range tr.Lengths.Success {
+		if p != 0.5 {
+			changed++
+		}
+	}
+	if changed == 0 || changed > cfg.Batch {
+		t.Errorf("after one step of %d levels, %d lengths' estimates moved: %v", cfg.Batch, changed, tr.Lengths.Success)
 	}
 }

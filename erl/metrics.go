@@ -26,6 +26,9 @@ type Record struct {
 	// second attempts (after reflection), over the attempts that were retried.
 	SuccessPre  float64  `json:"success_pre"`
 	SuccessPost *float64 `json:"success_post,omitempty"`
+	// TrainMoves is the mean length of the optimal solutions of the step's training levels,
+	// where the curriculum chose them.
+	TrainMoves *float64 `json:"train_moves,omitempty"`
 	// Reflections is the number of reflections written this step; Distilled the number of
 	// successful second attempts distilled into the first-attempt context.
 	Reflections int `json:"reflections"`

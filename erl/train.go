@@ -49,6 +49,8 @@ type Trainer struct {
 	Reference *model.Model
 	Optim     *model.AdamW
 	Memory    Memory
+	// Lengths is the adaptive curriculum's state (see Config.Curriculum).
+	Lengths LengthCurriculum
 	// EvalTasks are the held-out levels: never drawn for training.
 	EvalTasks []envs.Task
 	// TrainTasks are the levels of Config.TrainFile (nil: generated levels).
@@ -112,7 +114,7 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 	}
 	policy.MicroBatch, reference.MicroBatch = cfg.MicroBatch, cfg.MicroBatch
 	t := &Trainer{Config: cfg, Contexts: NewContexts(), Policy: policy, Reference: reference, Optim: optim,
-		Memory: Memory{Cap: cfg.MemorySize}}
+		Memory: Memory{Cap: cfg.MemorySize}, Lengths: newLengthCurriculum(envs.DefaultMaxSteps)}
 	if t.EvalTasks, err = HeldOutTasks(cfg); err != nil {
 		return nil, err
 	}
@@ -156,6 +158,7 @@ const (
 	metaStep      = "erl.step"
 	metaMemory    = "erl.memory"
 	metaTotals    = "erl.totals"
+	metaLengths   = "erl.curriculum"
 )
 
 // Save writes a checkpoint of the whole run state.
@@ -172,8 +175,13 @@ func (t *Trainer) Save(path string) error {
 	if err != nil {
 		return err
 	}
+	lengths, err := json.Marshal(t.Lengths)
+	if err != nil {
+		return err
+	}
 	return model.SaveCheckpoint(path, t.Policy, t.Optim, map[string]string{
 		metaRunConfig: string(cfg), metaStep: strconv.Itoa(t.StepsDone), metaMemory: string(mem), metaTotals: string(tot),
+		metaLengths: string(lengths),
 	})
 }
 
@@ -189,10 +197,12 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	var step int
 	var mem Memory
 	var tot Totals
+	var lengths LengthCurriculum
 	if err := errors.Join(
 		json.Unmarshal([]byte(ck.Extra[metaRunConfig]), &cfg),
 		json.Unmarshal([]byte(ck.Extra[metaMemory]), &mem),
 		json.Unmarshal([]byte(ck.Extra[metaTotals]), &tot),
+		json.Unmarshal([]byte(ck.Extra[metaLengths]), &lengths),
 		func() (err error) { step, err = strconv.Atoi(ck.Extra[metaStep]); return }(),
 	); err != nil {
 		return nil, fmt.Errorf("%s: not a training checkpoint (its run state is missing or malformed): %w", path, err)
@@ -210,39 +220,49 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.StepsDone, t.Memory, t.Totals = step, mem, tot
+	if len(lengths.Success) != len(t.Lengths.Success) {
+		return nil, fmt.Errorf("%s: its curriculum holds %d lengths, want %d", path, len(lengths.Success), len(t.Lengths.Success))
+	}
+	t.StepsDone, t.Memory, t.Totals, t.Lengths = step, mem, tot, lengths
 	t.Memory.Cap = cfg.MemorySize
 	return t, nil
 }
 
 // trainingTasks draws the levels of a step from the step's own stream: distinct generated
-// levels that are never held-out ones, or levels of the training file.
-func (t *Trainer) trainingTasks(step int) ([]envs.Task, error) {
+// levels that are never held-out ones, or levels of the training file. Where the curriculum
+// chose the length of each level's optimal solution, moves holds those lengths.
+func (t *Trainer) trainingTasks(step int) (tasks []envs.Task, moves []int, err error) {
+	stream := t.Config.Seed*1_000_003 + uint64(step)
 	if t.TrainTasks != nil {
-		rng := rand.New(rand.NewPCG(t.Config.Seed*1_000_003+uint64(step), 1))
+		rng := rand.New(rand.NewPCG(stream, 1))
 		tasks := make([]envs.Task, t.Config.Batch)
 		for i := range tasks {
 			tasks[i] = t.TrainTasks[rng.IntN(len(t.TrainTasks))]
 		}
-		return tasks, nil
+		return tasks, nil, nil
 	}
-	g, err := envs.NewGenerator(t.Config.Env, t.Config.Seed*1_000_003+uint64(step))
+	g, err := envs.NewGenerator(t.Config.Env, stream)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	g.Exclude(t.EvalTasks...)
-	if t.Config.Curriculum != CurriculumEvenMoves {
-		return g.Generate(t.Config.Batch)
+	if t.Config.Curriculum == CurriculumNone {
+		tasks, err := g.Generate(t.Config.Batch)
+		return tasks, nil, err
 	}
-	rng := rand.New(rand.NewPCG(t.Config.Seed*1_000_003+uint64(step), 2))
-	tasks := make([]envs.Task, t.Config.Batch)
+	rng := rand.New(rand.NewPCG(stream, 2))
+	tasks, moves = make([]envs.Task, t.Config.Batch), make([]int, t.Config.Batch)
 	for i := range tasks {
-		moves := 1 + rng.IntN(envs.DefaultMaxSteps)
-		if tasks[i], err = g.UniqueOfLength(moves); err != nil {
-			return nil, fmt.Errorf("step %d: a training level of %d moves: %w", step, moves, err)
+		if t.Config.Curriculum == CurriculumAdaptive {
+			moves[i] = t.Lengths.draw(rng)
+		} else {
+			moves[i] = 1 + rng.IntN(envs.DefaultMaxSteps)
+		}
+		if tasks[i], err = g.UniqueOfLength(moves[i]); err != nil {
+			return nil, nil, fmt.Errorf("step %d: a training level of %d moves: %w", step, moves[i], err)
 		}
 	}
-	return tasks, nil
+	return tasks, moves, nil
 }
 
 // Step runs one training step: experience, reflection, consolidation, and one update.
@@ -253,7 +273,7 @@ func (t *Trainer) Step() (Record, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(step)))
 	rec := Record{Step: step}
 
-	tasks, err := t.trainingTasks(step)
+	tasks, moves, err := t.trainingTasks(step)
 	if err != nil {
 		return rec, err
 	}
@@ -284,6 +304,15 @@ func (t *Trainer) Step() (Record, error) {
 		}
 	}
 	rec.SuccessPre /= float64(len(first))
+	if moves != nil {
+		rec.TrainMoves = new(float64)
+		for i, m := range moves {
+			*rec.TrainMoves += float64(m) / float64(len(moves))
+			if cfg.Curriculum == CurriculumAdaptive {
+				t.Lengths.observe(m, groupSuccess(first, groups, i))
+			}
+		}
+	}
 	u := newUpdateBatch(t.Contexts)
 	if sw.TrainFirst {
 		for i, a := range groupAdvantages(rewards, groups) {
@@ -364,6 +393,20 @@ func (t *Trainer) Step() (Record, error) {
 	}
 	rec.Memory = len(t.Memory.Items)
 	return rec, nil
+}
+
+// groupSuccess returns the success rate of the attempts of group g.
+func groupSuccess(attempts []*Attempt, groups []int, g int) float64 {
+	var solved, n float64
+	for i, a := range attempts {
+		if groups[i] == g {
+			n++
+			if a.Solved {
+				solved++
+			}
+		}
+	}
+	return solved / n
 }
 
 // gate returns the attempts to reflect on and retry: those whose reward is below tau. Solved

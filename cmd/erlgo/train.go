@@ -88,7 +88,7 @@ func runTrain(sio stdio, args []string) error {
 	evalFile := fs.String("eval-levels-file", "", "held-out levels `FILE` (JSONL) instead of generated ones")
 	trainFile := fs.String("train-levels-file", "", "train on the levels of `FILE` (JSONL) instead of generated ones")
 	curriculum := fs.String("curriculum", def.Curriculum, "generated training levels: "+strings.Join(erl.Curricula, ", ")+
-		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; held-out levels keep the paper's)")
+		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; adaptive: lengths the policy\nsolves about half the time; held-out levels keep the paper's distribution)")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
 	resume := fs.String("resume", "", "continue the run saved in `CKPT`")
