@@ -67,9 +67,8 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 		b.Scored = append(b.Scored, Scored{Seq: u, Index: len(s.Tokens)}) // the logits after the last token
 	}
 	logits := make([][]float32, len(prompts))
-	for i, mb := range m.microBatches(b) {
-		start := i * m.MicroBatch
-		p, err := m.forward(&mb)
+	for _, mb := range m.microBatches(b) {
+		p, err := m.forward(&mb.Batch)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -77,7 +76,7 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 		for l, node := range p.qkv[:len(d.k)] {
 			qkv := node.Value().Data().([]float32)
 			for s, seq := range mb.Seqs {
-				for _, row := range rowsOf[start+s] {
+				for _, row := range rowsOf[mb.seqs[s]] {
 					for t := range seq.Tokens {
 						src := qkv[(s*T+t)*3*c:]
 						dst := (row*d.capacity + t) * c
@@ -89,7 +88,7 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 		}
 		all := p.logits.Value().Data().([]float32)
 		for s := range mb.Scored {
-			for _, row := range rowsOf[start+s] {
+			for _, row := range rowsOf[mb.seqs[s]] {
 				logits[row] = slices.Clone(all[s*m.Config.Vocab : (s+1)*m.Config.Vocab])
 			}
 		}
