@@ -93,49 +93,42 @@ func appendToken(ctx model.Sequence, tok int32) model.Sequence {
 	}
 }
 
-// build returns the batch with per-token weights. Policy-gradient tokens (first, second,
-// reflection) share one normaliser and distillation tokens another: with token-mean each
-// token counts 1/N; with seq-mean each unit (attempt or reflection) counts 1/units and its
-// tokens share that equally. The term weights scale the result.
+// build returns the batch with per-token weights. Each term is averaged on its own and then
+// scaled by its weight: with token-mean each of its tokens counts 1/N, N its number of
+// tokens; with seq-mean each of its units (attempts or reflections) counts 1/units and the
+// unit's tokens share that equally. A term's pull on the update thus does not depend on how
+// many tokens the other terms bring: averaged together, the reflections and second attempts
+// of an ERL step, three times as many tokens as its first attempts, would leave the first
+// attempts, which are what is deployed, a quarter of RLVR's weight.
 func (u *updateBatch) build(w TermWeights, aggregation string) *model.Batch {
-	isPG := func(t termKind) bool { return t != termDistill }
-	var pgTokens, dTokens int
+	var termTokens [termDistill + 1]int
+	var termUnits [termDistill + 1]map[int]bool
+	for i := range termUnits {
+		termUnits[i] = map[int]bool{}
+	}
 	unitTokens := make([]int, u.units)
-	pgUnits, dUnits := map[int]bool{}, map[int]bool{}
 	for _, p := range u.pieces {
 		n := len(p.seq.Tokens) - p.first
+		termTokens[p.term] += n
+		termUnits[p.term][p.unit] = true
 		unitTokens[p.unit] += n
-		if isPG(p.term) {
-			pgTokens += n
-			pgUnits[p.unit] = true
-		} else {
-			dTokens += n
-			dUnits[p.unit] = true
-		}
 	}
 	termWeight := [...]float64{termFirst: w.First, termSecond: w.Second, termReflection: w.Reflection, termDistill: w.Distill}
 	b := &model.Batch{}
 	for _, p := range u.pieces {
-		var norm float64
-		switch {
-		case aggregation == "seq-mean" && isPG(p.term):
-			norm = float64(len(pgUnits) * unitTokens[p.unit])
-		case aggregation == "seq-mean":
-			norm = float64(len(dUnits) * unitTokens[p.unit])
-		case isPG(p.term):
-			norm = float64(pgTokens)
-		default:
-			norm = float64(dTokens)
+		norm := float64(termTokens[p.term])
+		if aggregation == "seq-mean" {
+			norm = float64(len(termUnits[p.term]) * unitTokens[p.unit])
 		}
 		weight := float32(termWeight[p.term] / math.Max(norm, 1))
 		seqIdx := len(b.Seqs)
 		b.Seqs = append(b.Seqs, p.seq)
 		for i := p.first; i < len(p.seq.Tokens); i++ {
 			sc := model.Scored{Seq: seqIdx, Index: i, OldLogp: p.logp[i-p.first], RefLogp: p.logp[i-p.first], Advantage: p.adv, Allowed: p.allowed}
-			if isPG(p.term) {
-				sc.PGWeight = weight
-			} else {
+			if p.term == termDistill {
 				sc.DistillWeight = weight
+			} else {
+				sc.PGWeight = weight
 			}
 			b.Scored = append(b.Scored, sc)
 		}

@@ -120,6 +120,59 @@ func TestGroupAdvantagesAreZeroMean(t *testing.T) {
 	}
 }
 
+// TestTermWeights checks the aggregation of the update: each term is averaged on its own,
+// over its tokens or over its units, and scaled by its weight, whatever the other terms hold.
+func TestTermWeights(t *testing.T) {
+	c := NewContexts()
+	turns := func(n int) ([]model.Sequence, []int32) {
+		ctx := model.Sequence{Tokens: []int32{1, 2}, Pos: []int32{0, 1}}
+		seqs := make([]model.Sequence, n)
+		for i := range seqs {
+			seqs[i] = ctx
+		}
+		return seqs, slices.Repeat([]int32{c.ActionTokens[0]}, n)
+	}
+	u := newUpdateBatch(c)
+	for _, a := range []struct {
+		turns int
+		adv   float32
+		term  termKind
+	}{{2, 1, termFirst}, {3, -1, termFirst}, {4, 1, termSecond}, {2, 0, termDistill}} {
+		seqs, tokens := turns(a.turns)
+		u.addAttempt(seqs, tokens, make([]float32, a.turns), a.adv, a.term)
+	}
+	prompt := model.Sequence{Tokens: []int32{1, 2, 3}, Pos: []int32{0, 1, 2}}
+	u.addGenerated(prompt, slices.Repeat([]int32{c.EOS()}, 6), make([]float32, 6), 1, termReflection)
+	seqs, tokens := turns(5)
+	u.addAttempt(seqs, tokens, make([]float32, 5), 0, termSecond) // zero advantage: left out
+	weights := TermWeights{First: 1, Second: 0.5, Reflection: 2, Distill: 3}
+
+	for _, tc := range []struct {
+		aggregation string
+		// want is each scored token's weight, in order: the first attempts' 2 + 3 tokens, the
+		// second attempt's 4, the distilled 2, the reflection's 6.
+		want []float64
+	}{
+		{"token-mean", slices.Concat(slices.Repeat([]float64{1.0 / 5}, 5), slices.Repeat([]float64{0.5 / 4}, 4),
+			slices.Repeat([]float64{3.0 / 2}, 2), slices.Repeat([]float64{2.0 / 6}, 6))},
+		{"seq-mean", slices.Concat(slices.Repeat([]float64{1.0 / 4}, 2), slices.Repeat([]float64{1.0 / 6}, 3),
+			slices.Repeat([]float64{0.5 / 4}, 4), slices.Repeat([]float64{3.0 / 2}, 2), slices.Repeat([]float64{2.0 / 6}, 6))},
+	} {
+		b := u.build(weights, tc.aggregation)
+		if len(b.Scored) != len(tc.want) {
+			t.Fatalf("%s: %d scored tokens, want %d", tc.aggregation, len(b.Scored), len(tc.want))
+		}
+		for i, sc := range b.Scored {
+			if got := float64(sc.PGWeight + sc.DistillWeight); math.Abs(got-tc.want[i]) > 1e-6 {
+				t.Errorf("%s: token %d weighs %g, want %g", tc.aggregation, i, got, tc.want[i])
+			}
+			if distilled := i == 9 || i == 10; distilled != (sc.DistillWeight != 0) || distilled == (sc.PGWeight != 0) {
+				t.Errorf("%s: token %d has pg weight %g and distill weight %g", tc.aggregation, i, sc.PGWeight, sc.DistillWeight)
+			}
+		}
+	}
+}
+
 // TestConsolidate checks the memory and the distillation batch on a retried step whose first
 // second attempt succeeded and whose second failed.
 func TestConsolidate(t *testing.T) {
