@@ -153,7 +153,7 @@ func DefaultConfig() Config {
 		Env: envs.EnvSokoban, Algo: AlgoERL, Switches: sw, Size: model.Small, Device: "cpu", Seed: 1,
 		Steps: 1000, Batch: 8, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
 		Weights:     TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
-		Curriculum:  CurriculumNone,
+		Curriculum:  CurriculumAdaptive,
 		Aggregation: "token-mean",
 		Rollout:     model.SampleConfig{Temperature: 1},
 		Objective:   model.DefaultObjective(),

@@ -484,7 +484,7 @@ func TestTrainFileLevels(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := testConfig(AlgoRLVR)
-	cfg.TrainFile = path
+	cfg.TrainFile, cfg.Curriculum = path, CurriculumNone
 	tr := newTestTrainer(t, cfg)
 	if _, err := tr.Step(); err != nil {
 		t.Fatal(err)
@@ -514,7 +514,7 @@ func TestTrainFileNeverHoldsHeldOutLevels(t *testing.T) {
 	if err := envs.WriteLevels(path, append(held[:2:2], extra...)); err != nil {
 		t.Fatal(err)
 	}
-	cfg.TrainFile = path
+	cfg.TrainFile, cfg.Curriculum = path, CurriculumNone
 	tr := newTestTrainer(t, cfg)
 	if len(tr.TrainTasks) != len(extra) {
 		t.Fatalf("%d training levels, want the file's %d that are not held out", len(tr.TrainTasks), len(extra))

@@ -110,7 +110,13 @@ func runTrain(sio stdio, args []string) error {
 		"seed": func() { cfg.Seed = *seed }, "device": func() { cfg.Device = *device },
 		"eval-every": func() { cfg.EvalEvery = *evalEvery }, "eval-levels": func() { cfg.EvalLevels = *evalLevels },
 		"eval-levels-file": func() { cfg.EvalFile = *evalFile }, "lr": func() { cfg.Optim.LR = *lr },
-		"train-levels-file": func() { cfg.TrainFile = *trainFile }, "curriculum": func() { cfg.Curriculum = *curriculum },
+		"curriculum": func() { cfg.Curriculum = *curriculum },
+		"train-levels-file": func() {
+			cfg.TrainFile = *trainFile
+			if !set["curriculum"] { // the file gives the levels; a curriculum shapes generated ones
+				cfg.Curriculum = erl.CurriculumNone
+			}
+		},
 		"algo": func() {
 			cfg.Algo = *algo
 			if sw, err := erl.AlgoSwitches(*algo); err == nil {

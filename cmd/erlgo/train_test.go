@@ -72,3 +72,36 @@ func TestTrainThenEval(t *testing.T) {
 		t.Fatalf("train --batch 0: exit %d, %q", code, errb)
 	}
 }
+
+// TestTrainLevelsFileAndCurriculum checks that a training level file replaces the default
+// curriculum, which shapes generated levels, and that asking for both is refused.
+func TestTrainLevelsFileAndCurriculum(t *testing.T) {
+	dir := t.TempDir()
+	levels := filepath.Join(dir, "train.jsonl")
+	if code, _, errb := erlgo("", "levels", "--n", "4", "--seed", "7", "--out", levels); code != 0 {
+		t.Fatalf("levels: %s", errb)
+	}
+	small := []string{"train", "--algo", "rlvr", "--batch", "2", "--group", "2", "--steps", "1", "--eval-levels", "2", "--train-levels-file", levels}
+	run := filepath.Join(dir, "run")
+	if code, out, errb := erlgo("", append(small, "--out", run)...); code != 0 {
+		t.Fatalf("train on a level file: exit %d\n%s\n%s", code, out, errb)
+	}
+	raw, err := os.ReadFile(filepath.Join(run, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved struct {
+		Curriculum string `json:"curriculum"`
+		TrainFile  string `json:"train_file"`
+	}
+	if err := json.Unmarshal(raw, &saved); err != nil {
+		t.Fatal(err)
+	}
+	if saved.Curriculum != "none" || saved.TrainFile != levels {
+		t.Fatalf("resolved config: curriculum %q, train_file %q; want none and the file", saved.Curriculum, saved.TrainFile)
+	}
+	code, _, errb := erlgo("", append(small, "--curriculum", "adaptive", "--out", filepath.Join(dir, "both"))...)
+	if code != 2 || !strings.Contains(errb, "curriculum") {
+		t.Fatalf("a curriculum and a level file: exit %d, %q; want a usage error naming the curriculum", code, errb)
+	}
+}
