@@ -228,6 +228,7 @@ func PlotRun(dir string, recs []Record) error {
 			{"distillation", always(func(r Record) float64 { return r.Distill }), false},
 		}},
 	}
+	window := max(1, len(recs)/runPlotWindows)
 	for _, f := range figures {
 		p := newPanel(f.title, "training step", f.y)
 		if f.unit {
@@ -239,17 +240,41 @@ func PlotRun(dir string, recs []Record) error {
 			if len(xys) == 0 {
 				continue // not measured in this run, e.g. no reflection in RLVR
 			}
+			name := s.name
+			if !s.marks && window > 1 { // measured every step: draw the trend
+				xys = movingAverage(xys, window)
+				name = fmt.Sprintf("%s (mean of %d steps)", name, window)
+			}
 			thumbs, err := addLine(p, xys, i, s.marks)
 			if err != nil {
 				return fmt.Errorf("erl: PlotRun %s: %w", s.name, err)
 			}
-			legend.Add(s.name, thumbs...)
+			legend.Add(name, thumbs...)
 		}
 		if err := savePanels(filepath.Join(dir, f.file), []*plot.Plot{p}, legend); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// runPlotWindows is about how many windows PlotRun averages a series measured every step
+// over: a step's success rate counts a few dozen attempts, too few to show a trend by itself.
+const runPlotWindows = 25
+
+// movingAverage returns xys with each y replaced by the mean of the window points ending at
+// it (fewer at the start).
+func movingAverage(xys plotter.XYs, window int) plotter.XYs {
+	out := make(plotter.XYs, len(xys))
+	var sum float64
+	for i, p := range xys {
+		sum += p.Y
+		if i >= window {
+			sum -= xys[i-window].Y
+		}
+		out[i] = plotter.XY{X: p.X, Y: sum / float64(min(i+1, window))}
+	}
+	return out
 }
 
 // Run is a named training run, for comparing runs.

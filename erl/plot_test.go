@@ -352,3 +352,23 @@ func withoutGreedy(recs []Record) []Record {
 	}
 	return recs
 }
+
+func TestMovingAverage(t *testing.T) {
+	xys := plotter.XYs{{X: 1, Y: 1}, {X: 2, Y: 3}, {X: 3, Y: 5}, {X: 4, Y: 0}, {X: 5, Y: 4}}
+	for _, tc := range []struct {
+		window int
+		want   []float64
+	}{
+		{1, []float64{1, 3, 5, 0, 4}},
+		{2, []float64{1, 2, 4, 2.5, 2}},
+		{3, []float64{1, 2, 3, 8.0 / 3, 3}},
+		{10, []float64{1, 2, 3, 2.25, 2.6}},
+	} {
+		got := movingAverage(xys, tc.window)
+		for i, p := range got {
+			if p.X != xys[i].X || math.Abs(p.Y-tc.want[i]) > 1e-12 {
+				t.Errorf("window %d: point %d is %v, want (%g, %g)", tc.window, i, p, xys[i].X, tc.want[i])
+			}
+		}
+	}
+}
