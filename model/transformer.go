@@ -29,8 +29,8 @@ const (
 	initZeros
 	initOnes
 	// initSinusoid: the sinusoids of Vaswani et al. at the scale of initNormal, so that from the
-	// first step the position of a token (and, for position ids laid out as a grid, its row and
-	// column) can be read linearly from its embedding, rather than learned one id at a time.
+	// first step the position of a token (and, for position ids laid out as a grid, roughly its
+	// row and column) can be read linearly from its embedding, rather than learned one id at a time.
 	initSinusoid
 )
 
@@ -175,8 +175,9 @@ func setFloats(t *tensor.Dense, values []float64) {
 }
 
 // Sequence is one context: token ids and the position id of each token. Position ids are not
-// simply 0, 1, 2, ...: the context builders place board cells by their row and column (see
-// package erl), so a cell has the same position embedding whatever the board's size.
+// simply 0, 1, 2, ...: the context builders number board cells by their offset from the player
+// (see package erl), so that a situation has the same position embeddings wherever on the
+// board it happens.
 type Sequence struct {
 	Tokens, Pos []int32
 }
