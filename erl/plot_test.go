@@ -89,31 +89,34 @@ func TestCompareTable(t *testing.T) {
 		{"rlvr-long-name", rlvrRecords(24)},
 		{"empty", nil},
 	})
-	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("table has %d lines, want header and 3 runs:\n%s", len(lines), table)
-	}
-	// Aligned columns: every row starts its second column where the header does.
-	col := strings.Index(lines[0], "steps")
-	for _, l := range lines[1:] {
-		if l[col-1] != ' ' || l[col] == ' ' {
-			t.Errorf("row not aligned with header:\n%s", table)
-		}
-	}
-	for _, tc := range []struct {
-		row  int
-		want []string
-	}{
+	checkTable(t, table, "steps", [][]string{
 		// erl: 30 steps of 1.5 s, 40 env steps each; last evaluation at step 30 (greedy 1,
 		// sampled 0.9), which is also the best; the last 3 steps' success pre is
 		// (28+29+30)/3/60, and post only step 29's, 29/30.
-		{1, []string{"erl", "30", "45s", "1200", "1.000", "0.900", "0.900", "30", "0.483", "0.967"}},
+		{"erl", "30", "45s", "1200", "1.000", "0.900", "0.900", "30", "0.483", "0.967"},
 		// rlvr: greedy evaluation only, no reflection; success pre (22+23+24)/3/48.
-		{2, []string{"rlvr-long-name", "24", "36s", "960", "1.000", "-", "-", "-", "0.479", "-"}},
-		{3, []string{"empty", "-", "-", "-", "-", "-", "-", "-", "-", "-"}},
-	} {
-		if got := strings.Fields(lines[tc.row]); strings.Join(got, " ") != strings.Join(tc.want, " ") {
-			t.Errorf("row %d = %q, want %q", tc.row, got, tc.want)
+		{"rlvr-long-name", "24", "36s", "960", "1.000", "-", "-", "-", "0.479", "-"},
+		{"empty", "-", "-", "-", "-", "-", "-", "-", "-", "-"},
+	})
+}
+
+// checkTable fails t unless table is a header and the given rows, as whitespace-separated
+// fields, with each row's second column starting where the header's column named second does.
+func checkTable(t *testing.T, table, second string, rows [][]string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
+	if len(lines) != len(rows)+1 {
+		t.Fatalf("table has %d lines, want a header and %d rows:\n%s", len(lines), len(rows), table)
+	}
+	col := len([]rune(lines[0][:strings.Index(lines[0], second)]))
+	for _, l := range lines[1:] {
+		if r := []rune(l); r[col-1] != ' ' || r[col] == ' ' {
+			t.Errorf("row not aligned with header:\n%s", table)
+		}
+	}
+	for i, want := range rows {
+		if got := strings.Fields(lines[i+1]); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("row %d = %q, want %q", i+1, got, want)
 		}
 	}
 }
@@ -265,33 +268,16 @@ func TestCompareGroupTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("table has %d lines, want header and 5 groups:\n%s", len(lines), table)
-	}
-	col := strings.Index(lines[0], "runs")
-	for _, l := range lines[1:] {
-		if r := []rune(l); r[col-1] != ' ' || r[col] == ' ' {
-			t.Errorf("row not aligned with header:\n%s", table)
-		}
-	}
-	for _, tc := range []struct {
-		row  int
-		want []string
-	}{
+	checkTable(t, table, "runs", [][]string{
 		// erl: 9, 6 and 12 steps of 1.5 s and 40 env steps, so means 9, 13.5 s and 360;
 		// final evaluations 0.4, 0.3 and 0.8, best 0.6, 0.3 and 0.8.
-		{1, []string{"erl", "3", "9", "14s", "360", "sampled", "0.500", "0.300–0.800", "0.567", "0.300–0.800"}},
+		{"erl", "3", "9", "14s", "360", "sampled", "0.500", "0.300–0.800", "0.567", "0.300–0.800"},
 		// rlvr: greedy evaluations only, which reach 1 at the end of every run.
-		{2, []string{"rlvr", "2", "18", "27s", "720", "greedy", "1.000", "1.000–1.000", "1.000", "1.000–1.000"}},
-		{3, []string{"alone", "1", "30", "45s", "1200", "sampled", "0.900", "0.900–0.900", "0.900", "0.900–0.900"}},
-		{4, []string{"no-eval", "1", "2", "3s", "80", "-", "-", "-", "-", "-"}},
-		{5, []string{"empty", "1", "-", "-", "-", "-", "-", "-", "-", "-"}},
-	} {
-		if got := strings.Fields(lines[tc.row]); strings.Join(got, " ") != strings.Join(tc.want, " ") {
-			t.Errorf("row %d = %q, want %q", tc.row, got, tc.want)
-		}
-	}
+		{"rlvr", "2", "18", "27s", "720", "greedy", "1.000", "1.000–1.000", "1.000", "1.000–1.000"},
+		{"alone", "1", "30", "45s", "1200", "sampled", "0.900", "0.900–0.900", "0.900", "0.900–0.900"},
+		{"no-eval", "1", "2", "3s", "80", "-", "-", "-", "-", "-"},
+		{"empty", "1", "-", "-", "-", "-", "-", "-", "-", "-"},
+	})
 }
 
 // TestCompareGroupsErrors checks that groups that cannot be averaged are refused, naming the

@@ -129,14 +129,7 @@ func TestCompare(t *testing.T) {
 			if last := lines[len(lines)-1]; last != "wrote "+figure {
 				t.Errorf("last line %q, want %q", last, "wrote "+figure)
 			}
-			f, err := os.Open(figure)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := png.Decode(f); err != nil {
-				t.Errorf("%s: %v", figure, err)
-			}
+			checkPNG(t, figure)
 		})
 	}
 }
@@ -262,14 +255,20 @@ func TestCompareGroups(t *testing.T) {
 			if !reflect.DeepEqual(rows, tc.wantRows) {
 				t.Errorf("rows begin %q, want %q; stdout:\n%s", rows, tc.wantRows, stdout.String())
 			}
-			f, err := os.Open(figure)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := png.Decode(f); err != nil {
-				t.Errorf("%s: %v", figure, err)
-			}
+			checkPNG(t, figure)
 		})
+	}
+}
+
+// checkPNG fails t unless path holds a PNG image.
+func checkPNG(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := png.Decode(f); err != nil {
+		t.Errorf("%s: %v", path, err)
 	}
 }
