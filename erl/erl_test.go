@@ -460,6 +460,10 @@ func TestRunWritesARunDirectory(t *testing.T) {
 			if (algo == AlgoRLVR) != (recs[0].SuccessPost == nil && recs[1].SuccessPost == nil) {
 				t.Errorf("%s: post-reflection success %v", algo, recs[0].SuccessPost)
 			}
+			held, err := envs.ReadLevels(dir.HeldOut(), cfg.Env)
+			if err != nil || !slices.EqualFunc(held, tr.EvalTasks, func(a, b envs.Task) bool { return slices.Equal(a.Layout, b.Layout) }) {
+				t.Errorf("%s holds %d levels (%v), want the run's %d held-out levels", dir.HeldOut(), len(held), err, len(tr.EvalTasks))
+			}
 		})
 	}
 }

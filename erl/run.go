@@ -25,6 +25,9 @@ func (d RunDir) Last() string { return filepath.Join(string(d), "last.safetensor
 // Best is the checkpoint of the best held-out evaluation so far.
 func (d RunDir) Best() string { return filepath.Join(string(d), "best.safetensors") }
 
+// HeldOut is the run's held-out levels as a level file, for erlgo eval --levels.
+func (d RunDir) HeldOut() string { return filepath.Join(string(d), "heldout.jsonl") }
+
 // Episodes is the text log of sampled episodes.
 func (d RunDir) Episodes() string { return filepath.Join(string(d), "episodes.txt") }
 
@@ -45,6 +48,9 @@ func Train(ctx context.Context, t *Trainer, dir RunDir, progress io.Writer) erro
 		return err
 	}
 	if err := writeJSON(dir.Config(), t.Config); err != nil {
+		return err
+	}
+	if err := envs.WriteLevels(dir.HeldOut(), t.EvalTasks); err != nil {
 		return err
 	}
 	metrics, err := OpenMetrics(string(dir), t.StepsDone)
