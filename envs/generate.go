@@ -49,18 +49,19 @@ func (g *Generator) next(keep func(moves int) bool) (Task, error) {
 
 // Unique is Next, and adds the level to the seen set, so that it never comes again.
 func (g *Generator) Unique() (Task, error) {
-	t, err := g.Next()
-	if err == nil {
-		g.seen[t.key()] = struct{}{}
-	}
-	return t, err
+	return g.unique(func(int) bool { return true })
 }
 
 // UniqueOfLength is Unique restricted to levels whose optimal solution takes exactly moves
 // actions: of the levels the options allow, one drawn at random among those of that length.
 // Curricula use it to choose how hard a level is.
 func (g *Generator) UniqueOfLength(moves int) (Task, error) {
-	t, err := g.next(func(m int) bool { return m == moves })
+	return g.unique(func(m int) bool { return m == moves })
+}
+
+// unique is next, and adds the level to the seen set.
+func (g *Generator) unique(keep func(moves int) bool) (Task, error) {
+	t, err := g.next(keep)
 	if err == nil {
 		g.seen[t.key()] = struct{}{}
 	}
