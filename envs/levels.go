@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/erlgo/erlgo/internal/atomicfile"
 )
 
 // levelLine is one line of a level set, in the reference implementation's format plus an
@@ -101,39 +102,8 @@ func EncodeLevels(w io.Writer, tasks []Task) error {
 	return bw.Flush()
 }
 
-// WriteLevels writes tasks to the file path as EncodeLevels does. It writes a temporary file
-// beside path and renames it, so that path is either left as it was or holds the whole set.
-// A symbolic link to an existing file is followed, and something other than a regular file (a pipe, /dev/stdout)
-// is written to directly: renaming over either would replace it.
-func WriteLevels(path string, tasks []Task) (err error) {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
-	}
-	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		return errors.Join(EncodeLevels(f, tasks), f.Close())
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := EncodeLevels(tmp, tasks); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+// WriteLevels writes tasks to the file path as EncodeLevels does, whole or not at all (see
+// atomicfile.Write: a link is followed, a device or pipe written to directly).
+func WriteLevels(path string, tasks []Task) error {
+	return atomicfile.Write(path, func(w io.Writer) error { return EncodeLevels(w, tasks) })
 }

@@ -14,6 +14,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/erlgo/erlgo/internal/atomicfile"
 )
 
 // File names of the metrics inside a run directory.
@@ -92,7 +94,7 @@ func OpenMetrics(dir string, resumeStep int) (*MetricsWriter, error) {
 			}
 		}
 	}
-	err := writeFileAtomic(jsonlPath, func(w io.Writer) error {
+	err := atomicfile.Write(jsonlPath, func(w io.Writer) error {
 		for _, r := range kept {
 			if err := writeJSONLine(w, r); err != nil {
 				return err
@@ -103,7 +105,7 @@ func OpenMetrics(dir string, resumeStep int) (*MetricsWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = writeFileAtomic(csvPath, func(w io.Writer) error {
+	err = atomicfile.Write(csvPath, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		if err := cw.Write(metricsColumns); err != nil {
 			return err
@@ -198,26 +200,4 @@ func ReadMetrics(path string) ([]Record, error) {
 		}
 	}
 	return recs, nil
-}
-
-// writeFileAtomic replaces path with what write writes, through a temporary file in the same
-// directory renamed over it, so that readers and crashes see the old file or the whole new one.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -20,6 +20,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/erlgo/erlgo/internal/atomicfile"
 )
 
 // File names of the plots PlotRun writes into a run directory.
@@ -197,7 +199,7 @@ func savePanels(path string, panels []*plot.Plot, legend plot.Legend) error {
 	}
 	legend.Draw(draw.Crop(dc, width-legendW+figurePad, -figurePad, figurePad, -figurePad))
 
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
 		return err
 	})

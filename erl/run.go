@@ -2,7 +2,6 @@ package erl
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/erlgo/erlgo/envs"
+	"github.com/erlgo/erlgo/internal/atomicfile"
 )
 
 // RunDir lays out a training run's directory.
@@ -47,7 +47,7 @@ func Train(ctx context.Context, t *Trainer, dir RunDir, progress io.Writer) erro
 	if err := os.MkdirAll(string(dir), 0o755); err != nil {
 		return err
 	}
-	if err := writeJSON(dir.Config(), t.Config); err != nil {
+	if err := atomicfile.WriteJSON(dir.Config(), t.Config); err != nil {
 		return err
 	}
 	if err := envs.WriteLevels(dir.HeldOut(), t.EvalTasks); err != nil {
@@ -173,17 +173,4 @@ func appendEpisode(path string, t *Trainer) error {
 		return err
 	}
 	return f.Close()
-}
-
-// writeJSON writes v as indented JSON through a temporary file renamed into place.
-func writeJSON(path string, v any) error {
-	js, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(js, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }

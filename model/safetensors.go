@@ -4,10 +4,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
+
+	"github.com/erlgo/erlgo/internal/atomicfile"
 )
 
 // The safetensors format: an 8-byte little-endian header length, a JSON header naming each
@@ -67,39 +69,22 @@ func writeSafetensors(path string, tensors map[string]*stTensor, meta map[string
 	for len(js)%8 != 0 { // the data starts 8-byte aligned
 		js = append(js, ' ')
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-	var lenBuf [8]byte
-	binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(js)))
-	if _, err := f.Write(lenBuf[:]); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(js); err != nil {
-		f.Close()
-		return err
-	}
-	for _, n := range names {
-		if _, err := f.Write(tensors[n].data); err != nil {
-			f.Close()
+	return atomicfile.Write(path, func(w io.Writer) error {
+		var lenBuf [8]byte
+		binary.LittleEndian.PutUint64(lenBuf[:], uint64(len(js)))
+		if _, err := w.Write(lenBuf[:]); err != nil {
 			return err
 		}
-	}
-	if err := f.Chmod(0o644); err != nil { // CreateTemp makes files private; a checkpoint is not
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+		if _, err := w.Write(js); err != nil {
+			return err
+		}
+		for _, n := range names {
+			if _, err := w.Write(tensors[n].data); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // readSafetensors reads and checks a whole safetensors file: every problem is an error naming

@@ -15,7 +15,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -26,6 +25,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/erlgo/erlgo/internal/atomicfile"
 )
 
 // minSample is the shortest sample: long against the clock's resolution and the cost of
@@ -132,7 +133,7 @@ Flags:
 	printTable(os.Stdout, rep.Results)
 
 	if *out != "" {
-		if err := writeJSON(*out, rep); err != nil {
+		if err := atomicfile.WriteJSON(*out, rep); err != nil {
 			fmt.Fprintln(os.Stderr, "kernels:", err)
 			os.Exit(1)
 		}
@@ -224,14 +225,6 @@ func printTable(out io.Writer, results []result) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-}
-
-func writeJSON(path string, rep report) error {
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
 // cpuModel returns the model name /proc/cpuinfo gives the first processor, or the
