@@ -337,7 +337,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 		return nil, fmt.Errorf("model: building the graph: %w", err)
 	}
 	if !key.train {
-		p.vm = G.NewTapeMachine(g)
+		p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
 		return p, nil
 	}
 
@@ -362,7 +362,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 	if p.grads, err = G.Grad(p.loss, p.params...); err != nil {
 		return nil, fmt.Errorf("model: differentiating the graph: %w", err)
 	}
-	p.vm = G.NewTapeMachine(g)
+	p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
 	return p, nil
 }
 
