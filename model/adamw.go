@@ -5,9 +5,6 @@ import (
 	"math"
 
 	"gorgonia.org/tensor"
-
-	"github.com/erlgo/erlgo/kernels"
-	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 // OptimConfig configures AdamW, gradient clipping and the learning-rate schedule.
@@ -76,8 +73,9 @@ func NewAdamW(cfg OptimConfig, params []*Param) (*AdamW, error) {
 	}
 	o := &AdamW{Config: cfg}
 	for _, p := range params {
-		o.M = append(o.M, newDense(p.Value.Dtype(), p.Value.Shape()))
-		o.V = append(o.V, newDense(p.Value.Dtype(), p.Value.Shape()))
+		mem := memoryOf(p.Value)
+		o.M = append(o.M, mem.newTensor(p.Value.Shape()...))
+		o.V = append(o.V, mem.newTensor(p.Value.Shape()...))
 	}
 	return o, nil
 }
@@ -89,7 +87,7 @@ func NewAdamW(cfg OptimConfig, params []*Param) (*AdamW, error) {
 func (o *AdamW) Update(params []*Param) (gradNorm, lr float64, err error) {
 	var sq float64
 	for _, p := range params {
-		sq += sumSquares(p.Grad)
+		sq += memoryOf(p.Grad).sumSquares(p.Grad)
 	}
 	gradNorm = math.Sqrt(sq)
 	if math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
@@ -107,27 +105,7 @@ func (o *AdamW) Update(params []*Param) (gradNorm, lr float64, err error) {
 		if p.Value.Dims() < 2 {
 			wd = 0
 		}
-		switch w := p.Value.Data().(type) {
-		case []float32:
-			g := p.Grad.Data().([]float32)
-			kernels.Scale(g, float32(scale))
-			kernels.AdamW(w, g, o.M[i].Data().([]float32), o.V[i].Data().([]float32),
-				float32(lr), float32(c.Beta1), float32(c.Beta2), float32(c.Eps), float32(wd), o.Step)
-		case []float64:
-			g := p.Grad.Data().([]float64)
-			ref.Scale(g, scale)
-			ref.AdamW(w, g, o.M[i].Data().([]float64), o.V[i].Data().([]float64), lr, c.Beta1, c.Beta2, c.Eps, wd, o.Step)
-		}
+		memoryOf(p.Value).adamW(p.Value, p.Grad, o.M[i], o.V[i], scale, lr, c.Beta1, c.Beta2, c.Eps, wd, o.Step)
 	}
 	return gradNorm, lr, nil
-}
-
-func sumSquares(t *tensor.Dense) float64 {
-	switch d := t.Data().(type) {
-	case []float32:
-		return kernels.SumSquares(d)
-	case []float64:
-		return ref.SumSquares(d)
-	}
-	return math.NaN()
 }

@@ -52,11 +52,12 @@ func SaveCheckpoint(path string, m *Model, opt *AdamW, extra map[string]string) 
 	tensors := map[string]*stTensor{}
 	put := func(name string, t *tensor.Dense) {
 		st := &stTensor{Shape: slices.Clone([]int(t.Shape()))}
-		switch d := t.Data().(type) {
-		case []float32:
-			st.DType, st.data = "F32", float32Bytes(d)
-		case []float64:
-			st.DType, st.data = "F64", float64Bytes(d)
+		values := floatsOf(t)
+		switch t.Dtype() {
+		case tensor.Float32:
+			st.DType, st.data = "F32", float32Bytes(values)
+		case tensor.Float64:
+			st.DType, st.data = "F64", float64Bytes(values)
 		}
 		tensors[name] = st
 	}

@@ -52,7 +52,7 @@ func (e engine[T]) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tenso
 	case fo.Reuse() != nil:
 		out = fo.Reuse()
 	case fo.Safe():
-		out = tensor.New(tensor.WithShape(a.Shape().Clone()...), tensor.WithBacking(make([]T, a.Shape().TotalSize())), tensor.WithEngine(e))
+		out = e.be.newTensor(a.Shape()...)
 	}
 	e.be.add(out.Data().([]T), a.Data().([]T), b.Data().([]T))
 	return out, nil
@@ -61,4 +61,81 @@ func (e engine[T]) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tenso
 // AddScalar is not used by the model's programs.
 func (e engine[T]) AddScalar(a tensor.Tensor, b interface{}, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	return nil, fmt.Errorf("model engine: AddScalar is not supported")
+}
+
+// memory is what the model does with tensors outside its programs: parameters, gradients,
+// optimizer moments and program inputs. Every tensor a backend makes carries that backend's
+// engine, which implements memory, so code that holds a tensor reaches the backend that holds
+// its data through it (memoryOf) and never needs to know which one it is.
+type memory interface {
+	newTensor(shape ...int) *tensor.Dense
+	newIndexTensor(shape ...int) *tensor.Dense
+	// read copies a tensor's values to the host; write copies values from the host into it.
+	read(t *tensor.Dense) []float64
+	write(t *tensor.Dense, values []float64)
+	writeIndex(t *tensor.Dense, values []int32)
+	zero(t *tensor.Dense)
+	// accumulate adds g into acc.
+	accumulate(acc, g *tensor.Dense)
+	sumSquares(t *tensor.Dense) float64
+	// adamW scales grad by gradScale, then steps param and its moments m and v.
+	adamW(param, grad, m, v *tensor.Dense, gradScale, lr, beta1, beta2, eps, weightDecay float64, step int)
+	// build compiles the model's graph for a batch shape on this backend.
+	build(m *Model, key programKey, obj Objective) (*program, error)
+}
+
+// memoryOf returns the backend that holds t's data.
+func memoryOf(t *tensor.Dense) memory {
+	mem, ok := t.Engine().(memory)
+	if !ok {
+		panic(fmt.Sprintf("model: a %v tensor that no backend made (engine %T)", t.Shape(), t.Engine()))
+	}
+	return mem
+}
+
+func data[T float](t *tensor.Dense) []T { return t.Data().([]T) }
+
+func (e engine[T]) newTensor(shape ...int) *tensor.Dense      { return e.be.newTensor(shape...) }
+func (e engine[T]) newIndexTensor(shape ...int) *tensor.Dense { return e.be.newIndexTensor(shape...) }
+
+func (e engine[T]) read(t *tensor.Dense) []float64 {
+	host := make([]T, t.Shape().TotalSize())
+	e.be.download(host, data[T](t))
+	out := make([]float64, len(host))
+	for i, x := range host {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+func (e engine[T]) write(t *tensor.Dense, values []float64) {
+	host := make([]T, len(values))
+	for i, x := range values {
+		host[i] = T(x)
+	}
+	e.be.upload(data[T](t), host)
+}
+
+func (e engine[T]) writeIndex(t *tensor.Dense, values []int32) {
+	e.be.uploadIndex(t.Data().([]int32), values)
+}
+
+func (e engine[T]) zero(t *tensor.Dense) { e.be.zero(data[T](t)) }
+
+func (e engine[T]) accumulate(acc, g *tensor.Dense) {
+	e.be.add(data[T](acc), data[T](acc), data[T](g))
+}
+
+func (e engine[T]) sumSquares(t *tensor.Dense) float64 { return e.be.sumSquares(data[T](t)) }
+
+func (e engine[T]) adamW(param, grad, m, v *tensor.Dense, gradScale, lr, beta1, beta2, eps, weightDecay float64, step int) {
+	g := data[T](grad)
+	if gradScale != 1 {
+		e.be.scale(g, T(gradScale))
+	}
+	e.be.adamW(data[T](param), g, data[T](m), data[T](v), T(lr), T(beta1), T(beta2), T(eps), T(weightDecay), step)
+}
+
+func (e engine[T]) build(m *Model, key programKey, obj Objective) (*program, error) {
+	return buildProgram(m, e.be, key, obj)
 }

@@ -273,7 +273,7 @@ func TestCheckpointErrors(t *testing.T) {
 	}
 	tensors := map[string]*stTensor{}
 	for _, p := range m2.Params {
-		tensors[p.Name] = &stTensor{DType: "F32", Shape: []int(p.Value.Shape()), data: float32Bytes(p.Value.Data().([]float32))}
+		tensors[p.Name] = &stTensor{DType: "F32", Shape: []int(p.Value.Shape()), data: float32Bytes(floatsOf(p.Value))}
 	}
 	cfgJSON, _ := json.Marshal(cfg)
 	meta := map[string]string{metaConfig: string(cfgJSON), metaVocabVersion: VocabVersion, metaVocabHash: StandardVocab().Hash()}

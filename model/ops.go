@@ -4,10 +4,12 @@ package model
 // fused LayerNorm, attention or log-softmax gather, so every op of the policy is written here as
 // a custom Op whose arithmetic runs on a backend: package kernels for float32, and the kernels'
 // float64 references (package kernels/ref) for the float64 graph that the gradient check
-// differentiates. Each op owns its output (allocated on the first run, reused after: a graph's
-// shapes are fixed) and, where its gradient needs them, the statistics its forward pass saved.
-// Gradients are symbolic (SDOp): each backward rule is itself an op of this file, so the
-// TapeMachine runs forward and backward as one program.
+// differentiates. A backend also owns the memory of every tensor it runs on, so that one on a
+// device can keep a whole training step there (TestDeviceMemoryParity holds the model to that
+// with a backend whose memory the host cannot read). Each op owns its output (allocated on the
+// first run, reused after: a graph's shapes are fixed) and, where its gradient needs them, the
+// statistics its forward pass saved. Gradients are symbolic (SDOp): each backward rule is
+// itself an op of this file, so the TapeMachine runs forward and backward as one program.
 
 import (
 	"fmt"
@@ -27,10 +29,21 @@ import (
 // float is the element type of a graph.
 type float interface{ ~float32 | ~float64 }
 
-// backend is the arithmetic the ops run on, for one element type. Its functions have the
-// signatures of package kernels.
+// backend is what the ops run on, for one element type: its memory and its arithmetic. Its
+// arithmetic has the signatures of package kernels, on slices of the backend's memory. The
+// host's backends hand out Go memory; a device's backend would hand out slices over device
+// memory, which only its own functions dereference: nothing outside a backend reads or writes
+// a tensor's data except through upload and download.
 type backend[T float] struct {
-	dtype                    tensor.Dtype
+	dtype tensor.Dtype
+
+	alloc       func(n int) []T     // zeroed
+	allocIndex  func(n int) []int32 // zeroed
+	upload      func(dst, src []T)  // dst in the backend's memory, src on the host
+	uploadIndex func(dst, src []int32)
+	download    func(dst, src []T) // dst on the host
+	zero        func(x []T)
+
 	gemm                     func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 	addBias                  func(x, bias []T, N, C int)
 	sumRows                  func(dbias, dout []T, N, C int)
@@ -46,19 +59,25 @@ type backend[T float] struct {
 	logSoftmaxGatherForward  func(logp, lse, logits []T, targets []int32, N, V int)
 	logSoftmaxGatherBackward func(dlogits, dlogp, logits, lse []T, targets []int32, N, V int)
 	scale                    func(x []T, s T)
+	sumSquares               func(x []T) float64
+	adamW                    func(param, grad, m, v []T, lr, beta1, beta2, eps, weightDecay T, t int)
+	// objective evaluates Objective over the scored tokens and, when dlogp is not nil, writes
+	// dloss/dlogp there; the Terms it returns are the only values a training step reads back.
+	objective func(o Objective, s tokenStats[T], dlogp []T) Terms
 }
 
 var (
-	cpuKernels = &backend[float32]{
+	cpuKernels = withHostMemory(&backend[float32]{
 		dtype: tensor.Float32, gemm: kernels.Gemm, addBias: kernels.AddBias, sumRows: kernels.SumRows,
 		layerNormForward: kernels.LayerNormForward, layerNormBackward: kernels.LayerNormBackward,
 		attentionForward: kernels.AttentionForward, attentionBackward: kernels.AttentionBackward,
 		geluForward: kernels.GeluForward, geluBackward: kernels.GeluBackward, add: kernels.Add,
 		gatherRows: kernels.GatherRows, scatterRows: kernels.ScatterRows,
 		logSoftmaxGatherForward: kernels.LogSoftmaxGatherForward, logSoftmaxGatherBackward: kernels.LogSoftmaxGatherBackward,
-		scale: kernels.Scale,
-	}
-	references = &backend[float64]{
+		scale: kernels.Scale, sumSquares: kernels.SumSquares, adamW: kernels.AdamW,
+		objective: objectiveTerms[float32],
+	})
+	references = withHostMemory(&backend[float64]{
 		dtype: tensor.Float64, gemm: ref.Gemm, addBias: ref.AddBias, sumRows: ref.SumRows,
 		layerNormForward: ref.LayerNormForward, layerNormBackward: ref.LayerNormBackward,
 		attentionForward: ref.AttentionForward,
@@ -71,9 +90,33 @@ var (
 		logSoftmaxGatherBackward: func(dlogits, dlogp, logits, _ []float64, targets []int32, N, V int) {
 			ref.LogSoftmaxGatherBackward(dlogits, dlogp, logits, targets, N, V)
 		},
-		scale: ref.Scale,
-	}
+		scale: ref.Scale, sumSquares: ref.SumSquares, adamW: ref.AdamW,
+		objective: objectiveTerms[float64],
+	})
 )
+
+// withHostMemory gives a backend Go memory.
+func withHostMemory[T float](be *backend[T]) *backend[T] {
+	be.alloc = func(n int) []T { return make([]T, n) }
+	be.allocIndex = func(n int) []int32 { return make([]int32, n) }
+	be.upload = func(dst, src []T) { copy(dst, src) }
+	be.uploadIndex = func(dst, src []int32) { copy(dst, src) }
+	be.download = func(dst, src []T) { copy(dst, src) }
+	be.zero = func(x []T) { clear(x) }
+	return be
+}
+
+// newTensor returns a zeroed tensor in the backend's memory.
+func (be *backend[T]) newTensor(shape ...int) *tensor.Dense {
+	n := tensor.Shape(shape).TotalSize()
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.alloc(n)), tensor.WithEngine(engine[T]{be}))
+}
+
+// newIndexTensor returns a zeroed int32 tensor in the backend's memory.
+func (be *backend[T]) newIndexTensor(shape ...int) *tensor.Dense {
+	n := tensor.Shape(shape).TotalSize()
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.allocIndex(n)), tensor.WithEngine(engine[T]{be}))
+}
 
 // opSerial makes every op instance hash differently: Gorgonia merges nodes whose op and
 // children hash alike, and two ops of this file with the same inputs (dx and dW of one Linear)
@@ -125,16 +168,16 @@ func (o *opBase[T]) types(dims ...int) hm.Type {
 // outBuf is a tensor an op owns, allocated on first use.
 type outBuf[T float] struct{ t *tensor.Dense }
 
-// get returns the buffer shaped as asked, and its data.
-func (b *outBuf[T]) get(dt tensor.Dtype, shape ...int) (*tensor.Dense, []T) {
+// get returns the buffer shaped as asked, in be's memory, and its data.
+func (b *outBuf[T]) get(be *backend[T], shape ...int) (*tensor.Dense, []T) {
 	if b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape)) {
-		b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+		b.t = be.newTensor(shape...)
 	}
 	return b.t, b.t.Data().([]T)
 }
 
 // output is the op's own output buffer.
-func (o *opBase[T]) output(shape ...int) (*tensor.Dense, []T) { return o.out.get(o.be.dtype, shape...) }
+func (o *opBase[T]) output(shape ...int) (*tensor.Dense, []T) { return o.out.get(o.be, shape...) }
 
 func floats[T float](v G.Value) []T { return v.Data().([]T) }
 func ints(v G.Value) []int32        { return v.Data().([]int32) }
@@ -302,8 +345,8 @@ func (o *layerNormOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { re
 func (o *layerNormOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, c := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, y := o.output(n, c)
-	_, mean := o.mean.get(o.be.dtype, n)
-	_, rstd := o.rstd.get(o.be.dtype, n)
+	_, mean := o.mean.get(o.be, n)
+	_, rstd := o.rstd.get(o.be, n)
 	o.be.layerNormForward(y, mean, rstd, floats[T](vs[0]), floats[T](vs[1]), floats[T](vs[2]), n, c)
 	return out, nil
 }
@@ -357,8 +400,8 @@ func (o *layerNormGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	} else {
 		out, dx = o.output(n, c)
 	}
-	_, mean := o.fwd.mean.get(o.be.dtype, n)
-	_, rstd := o.fwd.rstd.get(o.be.dtype, n)
+	_, mean := o.fwd.mean.get(o.be, n)
+	_, rstd := o.fwd.rstd.get(o.be, n)
 	o.be.layerNormBackward(dx, dw, nil, floats[T](vs[2]), floats[T](vs[0]), floats[T](vs[1]), mean, rstd, n, c)
 	return out, nil
 }
@@ -391,7 +434,7 @@ func (o *attentionOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (o *attentionOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	c := vs[0].Shape()[1] / 3
 	out, y := o.output(o.batch*o.seq, c)
-	_, att := o.att.get(o.be.dtype, o.batch, o.heads, o.seq, o.seq)
+	_, att := o.att.get(o.be, o.batch, o.heads, o.seq, o.seq)
 	o.be.attentionForward(y, att, floats[T](vs[0]), ints(vs[1]), o.batch, o.seq, c, o.heads)
 	return out, nil
 }
@@ -420,8 +463,8 @@ func (o *attentionGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	f := o.fwd
 	c := vs[0].Shape()[1] / 3
 	out, dqkv := o.output(f.batch*f.seq, 3*c)
-	_, scratch := o.scratch.get(o.be.dtype, f.batch, f.heads, f.seq, f.seq)
-	_, att := f.att.get(o.be.dtype, f.batch, f.heads, f.seq, f.seq)
+	_, scratch := o.scratch.get(o.be, f.batch, f.heads, f.seq, f.seq)
+	_, att := f.att.get(o.be, f.batch, f.heads, f.seq, f.seq)
 	o.be.attentionBackward(dqkv, scratch, floats[T](vs[2]), floats[T](vs[0]), att, ints(vs[1]), f.batch, f.seq, c, f.heads)
 	return out, nil
 }
@@ -561,7 +604,7 @@ func (o *logSoftmaxGatherOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, erro
 func (o *logSoftmaxGatherOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, v := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, logp := o.output(n)
-	_, lse := o.lse.get(o.be.dtype, n)
+	_, lse := o.lse.get(o.be, n)
 	o.be.logSoftmaxGatherForward(logp, lse, floats[T](vs[0]), ints(vs[1]), n, v)
 	return out, nil
 }
@@ -585,7 +628,7 @@ func (o *logSoftmaxGatherGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, 
 func (o *logSoftmaxGatherGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, v := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, dlogits := o.output(n, v)
-	_, lse := o.fwd.lse.get(o.be.dtype, n)
+	_, lse := o.fwd.lse.get(o.be, n)
 	o.be.logSoftmaxGatherBackward(dlogits, floats[T](vs[2]), floats[T](vs[0]), lse, ints(vs[1]), n, v)
 	return out, nil
 }
@@ -625,7 +668,7 @@ func (o *objectiveOp[T]) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *objectiveOp[T]) Do(vs ...G.Value) (G.Value, error) {
-	o.terms = objectiveTerms(o.cfg, columnsOf[T](vs), nil)
+	o.terms = o.be.objective(o.cfg, columnsOf[T](vs), nil)
 	if o.be.dtype == tensor.Float32 {
 		return G.NewF32(float32(o.terms.Loss)), nil
 	}
@@ -663,7 +706,7 @@ func (o *objectiveGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) 
 }
 func (o *objectiveGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	out, d := o.output(vs[0].Shape()...)
-	objectiveTerms(o.fwd.cfg, columnsOf[T](vs), d)
+	o.be.objective(o.fwd.cfg, columnsOf[T](vs), d)
 	var upstream T
 	switch u := vs[len(vs)-1].Data().(type) {
 	case T:

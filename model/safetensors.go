@@ -27,14 +27,16 @@ type stTensor struct {
 
 var dtypeSize = map[string]int64{"F64": 8, "F32": 4, "I64": 8, "I32": 4, "U8": 1}
 
-func float32Bytes(xs []float32) []byte {
+// float32Bytes encodes xs, narrowed to float32, as little-endian F32.
+func float32Bytes(xs []float64) []byte {
 	b := make([]byte, 4*len(xs))
 	for i, x := range xs {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(float32(x)))
 	}
 	return b
 }
 
+// float64Bytes encodes xs as little-endian F64.
 func float64Bytes(xs []float64) []byte {
 	b := make([]byte, 8*len(xs))
 	for i, x := range xs {

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sort"
 
-	"gorgonia.org/tensor"
-
 	"github.com/erlgo/erlgo/kernels"
 )
 
@@ -31,12 +29,13 @@ type decodeScratch struct {
 }
 
 // NewDecoder runs the prompts and returns a decoder with room for extra more tokens per
-// sequence, and the logits that predict each prompt's next token. Only float32 models decode.
+// sequence, and the logits that predict each prompt's next token. Only float32 models on the
+// host decode: the decoder runs package kernels on the weights' memory.
 // Equal prompts run through the model once: the attempts of a GRPO group all start from the
 // same context, and often stay together for a few turns.
 func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32, error) {
-	if m.DType != tensor.Float32 {
-		return nil, nil, fmt.Errorf("model: the sampler runs float32 models, not %v", m.DType)
+	if m.mem != (engine[float32]{cpuKernels}) {
+		return nil, nil, fmt.Errorf("model: the sampler runs float32 models on the host, not %v models on %T", m.DType, m.mem)
 	}
 	if err := m.Validate(&Batch{Seqs: prompts}); err != nil {
 		return nil, nil, err

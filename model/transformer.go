@@ -8,9 +8,6 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/erlgo/erlgo/kernels"
-	"github.com/erlgo/erlgo/kernels/ref"
 )
 
 // Param is one named weight tensor of the model with its gradient buffer.
@@ -90,19 +87,29 @@ type Model struct {
 	// MicroBatch is the number of sequences per run of the graph; a Batch with more is split.
 	MicroBatch int
 
+	mem      memory // the backend that holds the parameters and runs the programs
 	programs map[programKey]*program
 	uses     int64 // a clock for dropping the least recently used program
 }
 
-// New builds a model with freshly initialised weights drawn from seed.
+// New builds a model with freshly initialised weights drawn from seed, on the host: float32
+// on package kernels, float64 on their references.
 func New(cfg Config, dtype tensor.Dtype, seed uint64) (*Model, error) {
+	switch dtype {
+	case tensor.Float32:
+		return newOn(engine[float32]{cpuKernels}, cfg, seed)
+	case tensor.Float64:
+		return newOn(engine[float64]{references}, cfg, seed)
+	}
+	return nil, fmt.Errorf("model: dtype %v is not float32 or float64", dtype)
+}
+
+// newOn builds a model whose parameters live on, and whose programs run on, mem's backend.
+func newOn[T float](mem engine[T], cfg Config, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if dtype != tensor.Float32 && dtype != tensor.Float64 {
-		return nil, fmt.Errorf("model: dtype %v is not float32 or float64", dtype)
-	}
-	m := &Model{Config: cfg, DType: dtype, byName: map[string]*Param{}, MicroBatch: 32, programs: map[programKey]*program{}}
+	m := &Model{Config: cfg, DType: mem.be.dtype, mem: mem, byName: map[string]*Param{}, MicroBatch: 32, programs: map[programKey]*program{}}
 	rng := rand.New(rand.NewPCG(seed, 0x65726c676f)) // "erlgo"
 	resStd := 0.02 / math.Sqrt(2*float64(cfg.Layers))
 	for _, s := range cfg.paramShapes() {
@@ -121,7 +128,7 @@ func New(cfg Config, dtype tensor.Dtype, seed uint64) (*Model, error) {
 				values[i] = 0.02 * math.Sqrt2 * math.Cos(angle-float64(k%2)*math.Pi/2) // sin for odd k
 			}
 		}
-		p := &Param{Name: s.name, Value: newDense(dtype, s.shape), Grad: newDense(dtype, s.shape)}
+		p := &Param{Name: s.name, Value: mem.newTensor(s.shape...), Grad: mem.newTensor(s.shape...)}
 		setFloats(p.Value, values)
 		m.Params = append(m.Params, p)
 		m.byName[s.name] = p
@@ -143,36 +150,11 @@ func (m *Model) CopyWeightsFrom(src *Model) error {
 	return nil
 }
 
-func newDense(dt tensor.Dtype, shape []int) *tensor.Dense {
-	return tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
-}
+// floatsOf copies a tensor's values to the host, as float64.
+func floatsOf(t *tensor.Dense) []float64 { return memoryOf(t).read(t) }
 
-// floatsOf copies a float tensor's data to float64.
-func floatsOf(t *tensor.Dense) []float64 {
-	switch d := t.Data().(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	case []float64:
-		return append([]float64(nil), d...)
-	}
-	panic(fmt.Sprintf("model: %v tensor", t.Dtype()))
-}
-
-// setFloats writes values into a float tensor of either width.
-func setFloats(t *tensor.Dense, values []float64) {
-	switch d := t.Data().(type) {
-	case []float32:
-		for i, x := range values {
-			d[i] = float32(x)
-		}
-	case []float64:
-		copy(d, values)
-	}
-}
+// setFloats copies values from the host into a tensor.
+func setFloats(t *tensor.Dense, values []float64) { memoryOf(t).write(t, values) }
 
 // Sequence is one context: token ids and the position id of each token. Position ids are not
 // simply 0, 1, 2, ...: the context builders number board cells by their offset from the player
@@ -274,10 +256,7 @@ type program struct {
 
 // build compiles the model's graph for a shape, on the backend of its element type.
 func (m *Model) build(key programKey, obj Objective) (*program, error) {
-	if m.DType == tensor.Float64 {
-		return buildProgram(m, references, key, obj)
-	}
-	return buildProgram(m, cpuKernels, key, obj)
+	return m.mem.build(m, key, obj)
 }
 
 // buildProgram defines the transformer: the one definition of the network, for every batch
@@ -288,7 +267,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 	p := &program{key: key}
 	n := key.batch * key.seq
 	intVec := func(name string, size int) (*G.Node, *tensor.Dense) {
-		buf := tensor.New(tensor.Of(tensor.Int32), tensor.WithShape(size))
+		buf := be.newIndexTensor(size)
 		return G.NewVector(g, tensor.Int32, G.WithShape(size), G.WithName(name), G.WithValue(buf)), buf
 	}
 	p.tokens, p.tokenBuf = intVec("tokens", n)
@@ -341,13 +320,13 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 		return p, nil
 	}
 
-	p.maskBuf = newDense(dt, []int{key.scored, cfg.Vocab})
+	p.maskBuf = be.newTensor(key.scored, cfg.Vocab)
 	p.mask = G.NewMatrix(g, dt, G.WithShape(key.scored, cfg.Vocab), G.WithName("logit_mask"), G.WithValue(p.maskBuf))
 	masked := must(apply(newAdd(be), p.logits, p.mask))
 	p.logp = must(apply(newLogSoftmaxGather(be), masked, p.targets))
 	inputs := G.Nodes{p.logp}
 	for _, name := range tokenColumns {
-		buf := newDense(dt, []int{key.scored})
+		buf := be.newTensor(key.scored)
 		node := G.NewVector(g, dt, G.WithShape(key.scored), G.WithName(name), G.WithValue(buf))
 		p.columns = append(p.columns, node)
 		p.columnBufs = append(p.columnBufs, buf)
@@ -452,24 +431,28 @@ func (m *Model) microBatches(b *Batch) []microBatch {
 // scored with target -1 (masked, zero weight).
 func (p *program) load(b *Batch) {
 	T := p.key.seq
-	tokens, pos, lens := p.tokenBuf.Data().([]int32), p.posBuf.Data().([]int32), p.lensBuf.Data().([]int32)
-	clear(tokens)
-	clear(pos)
-	clear(lens)
+	tokens, pos, lens := make([]int32, p.key.batch*T), make([]int32, p.key.batch*T), make([]int32, p.key.batch)
 	for s, seq := range b.Seqs {
 		copy(tokens[s*T:], seq.Tokens)
 		copy(pos[s*T:], seq.Pos)
 		lens[s] = int32(len(seq.Tokens))
 	}
-	rows, targets := p.rowBuf.Data().([]int32), p.targetBuf.Data().([]int32)
-	for i := range rows {
-		rows[i], targets[i] = 0, -1
+	rows, targets := make([]int32, p.key.scored), make([]int32, p.key.scored)
+	for i := range targets {
+		targets[i] = -1
 	}
 	for i, sc := range b.Scored {
 		rows[i] = int32(sc.Seq*T + sc.Index - 1)
 		if toks := b.Seqs[sc.Seq].Tokens; sc.Index < len(toks) {
 			targets[i] = toks[sc.Index]
 		} // else the sampler asks for the logits after the last token: nothing to score
+	}
+	mem := memoryOf(p.tokenBuf)
+	for _, in := range []struct {
+		t      *tensor.Dense
+		values []int32
+	}{{p.tokenBuf, tokens}, {p.posBuf, pos}, {p.lensBuf, lens}, {p.rowBuf, rows}, {p.targetBuf, targets}} {
+		mem.writeIndex(in.t, in.values)
 	}
 	if p.key.train {
 		mask := make([]float64, p.key.scored*p.maskBuf.Shape()[1])
@@ -599,7 +582,7 @@ func (m *Model) Gradients(b *Batch, obj Objective) (Terms, error) {
 		return terms, err
 	}
 	for _, p := range m.Params {
-		p.Grad.Zero()
+		m.mem.zero(p.Grad)
 	}
 	for _, mb := range m.microBatches(b) {
 		if len(mb.Scored) == 0 {
@@ -616,12 +599,7 @@ func (m *Model) Gradients(b *Batch, obj Objective) (Terms, error) {
 		terms.Add(p.objective.lastTerms())
 		for i, prm := range m.Params {
 			g := p.grads[i].Value().(*tensor.Dense)
-			switch acc := prm.Grad.Data().(type) {
-			case []float32:
-				kernels.Add(acc, acc, g.Data().([]float32))
-			case []float64:
-				ref.Add(acc, acc, g.Data().([]float64))
-			}
+			m.mem.accumulate(prm.Grad, g)
 		}
 	}
 	return terms, nil

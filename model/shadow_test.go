@@ -1,0 +1,244 @@
+package model
+
+import (
+	"math"
+	"path/filepath"
+	"slices"
+	"testing"
+	"unsafe"
+
+	"gorgonia.org/tensor"
+)
+
+// shadow is a float32 backend whose memory the host cannot read, as a device's: a test double
+// for the GPU that runs package kernels. Each allocation hands out a poisoned Go slice as its
+// address and keeps the values in a shadow slice that only the backend's functions reach. Code
+// outside the backend that reads a tensor's data directly reads NaN (or, for indices, an id far
+// out of range); what it writes there is lost, and the next call that touches that allocation
+// reports it.
+type shadow struct {
+	t      *testing.T
+	floats []shadowAlloc[float32]
+	ints   []shadowAlloc[int32]
+	allocs int // allocations so far
+}
+
+type shadowAlloc[E float32 | int32] struct {
+	addr, values []E
+}
+
+const floatPoison = 0x7fc0dead // a NaN with a payload no arithmetic produces
+
+var poison = struct {
+	float float32
+	index int32
+}{math.Float32frombits(floatPoison), -0x5eed}
+
+func newShadow(t *testing.T) (*shadow, *backend[float32]) {
+	sh := &shadow{t: t}
+	h := cpuKernels
+	f, ix := sh.float, sh.index
+	be := &backend[float32]{
+		dtype: tensor.Float32,
+		alloc: func(n int) []float32 {
+			sh.allocs++
+			a := shadowAlloc[float32]{addr: make([]float32, n), values: make([]float32, n)}
+			for i := range a.addr {
+				a.addr[i] = poison.float
+			}
+			sh.floats = append(sh.floats, a)
+			return a.addr
+		},
+		allocIndex: func(n int) []int32 {
+			sh.allocs++
+			a := shadowAlloc[int32]{addr: make([]int32, n), values: make([]int32, n)}
+			for i := range a.addr {
+				a.addr[i] = poison.index
+			}
+			sh.ints = append(sh.ints, a)
+			return a.addr
+		},
+		upload:      func(dst, src []float32) { copy(f(dst), src) },
+		uploadIndex: func(dst, src []int32) { copy(ix(dst), src) },
+		download:    func(dst, src []float32) { copy(dst, f(src)) },
+		zero:        func(x []float32) { clear(f(x)) },
+		gemm: func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			h.gemm(ta, tb, m, n, k, alpha, f(a), lda, f(b), ldb, beta, f(c), ldc)
+		},
+		addBias: func(x, bias []float32, N, C int) { h.addBias(f(x), f(bias), N, C) },
+		sumRows: func(dbias, dout []float32, N, C int) { h.sumRows(f(dbias), f(dout), N, C) },
+		layerNormForward: func(out, mean, rstd, x, weight, bias []float32, N, C int) {
+			h.layerNormForward(f(out), f(mean), f(rstd), f(x), f(weight), f(bias), N, C)
+		},
+		layerNormBackward: func(dx, dweight, dbias, dout, x, weight, mean, rstd []float32, N, C int) {
+			h.layerNormBackward(f(dx), f(dweight), f(dbias), f(dout), f(x), f(weight), f(mean), f(rstd), N, C)
+		},
+		attentionForward: func(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
+			h.attentionForward(f(out), f(att), f(qkv), ix(lens), B, T, C, NH)
+		},
+		attentionBackward: func(dqkv, scratch, dout, qkv, att []float32, lens []int32, B, T, C, NH int) {
+			h.attentionBackward(f(dqkv), f(scratch), f(dout), f(qkv), f(att), ix(lens), B, T, C, NH)
+		},
+		geluForward:  func(out, x []float32) { h.geluForward(f(out), f(x)) },
+		geluBackward: func(dx, x, dout []float32) { h.geluBackward(f(dx), f(x), f(dout)) },
+		add:          func(out, a, b []float32) { h.add(f(out), f(a), f(b)) },
+		gatherRows:   func(out, x []float32, idx []int32, C int) { h.gatherRows(f(out), f(x), ix(idx), C) },
+		scatterRows: func(dx, dout []float32, idx []int32, rows, C int) {
+			h.scatterRows(f(dx), f(dout), ix(idx), rows, C)
+		},
+		logSoftmaxGatherForward: func(logp, lse, logits []float32, targets []int32, N, V int) {
+			h.logSoftmaxGatherForward(f(logp), f(lse), f(logits), ix(targets), N, V)
+		},
+		logSoftmaxGatherBackward: func(dlogits, dlogp, logits, lse []float32, targets []int32, N, V int) {
+			h.logSoftmaxGatherBackward(f(dlogits), f(dlogp), f(logits), f(lse), ix(targets), N, V)
+		},
+		scale:      func(x []float32, s float32) { h.scale(f(x), s) },
+		sumSquares: func(x []float32) float64 { return h.sumSquares(f(x)) },
+		adamW: func(param, grad, m, v []float32, lr, beta1, beta2, eps, wd float32, t int) {
+			h.adamW(f(param), f(grad), f(m), f(v), lr, beta1, beta2, eps, wd, t)
+		},
+		objective: func(o Objective, s tokenStats[float32], dlogp []float32) Terms {
+			return h.objective(o, tokenStats[float32]{f(s.logp), f(s.old), f(s.ref), f(s.adv), f(s.wPG), f(s.wDistill)}, f(dlogp))
+		},
+	}
+	return sh, be
+}
+
+func (sh *shadow) float(s []float32) []float32 {
+	return shadowValues(sh.t, sh.floats, s, func(x float32) bool { return math.Float32bits(x) == floatPoison })
+}
+
+func (sh *shadow) index(s []int32) []int32 {
+	return shadowValues(sh.t, sh.ints, s, func(x int32) bool { return x == poison.index })
+}
+
+// shadowValues returns the shadow of s, a slice of one of the allocations; it fails the test
+// if s is not backend memory, or if someone wrote over the poison of what s covers. Ops run on
+// the TapeMachine's goroutine, not the test's, so it reports with Errorf and carries on.
+func shadowValues[E float32 | int32](t *testing.T, allocs []shadowAlloc[E], s []E, poisoned func(E) bool) []E {
+	if s == nil {
+		return nil
+	}
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
+	for _, a := range allocs {
+		base := uintptr(unsafe.Pointer(unsafe.SliceData(a.addr)))
+		off := int(p-base) / int(unsafe.Sizeof(s[0]))
+		if p < base || off+len(s) > len(a.addr) {
+			continue
+		}
+		for i := off; i < off+len(s); i++ {
+			if !poisoned(a.addr[i]) {
+				t.Errorf("element %d of a backend allocation of %d was written from the host", i, len(a.addr))
+				break
+			}
+		}
+		return a.values[off : off+len(s)]
+	}
+	t.Errorf("a slice of %d that is not backend memory reached the backend", len(s))
+	return s
+}
+
+// TestDeviceMemoryParity runs training steps on a backend whose memory the host cannot read
+// and on the host's, from the same weights and batches: losses, gradients, updated weights,
+// moments and logits must be the same bits, a checkpoint written from the shadow backend must
+// hold the same weights, and after the first step nothing is allocated on the backend, as a
+// device's memory pool requires.
+func TestDeviceMemoryParity(t *testing.T) {
+	sh, be := newShadow(t)
+	onDevice, err := newOn(engine[float32]{be}, tinyConfig, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onHost := newTestModel(t, tinyConfig, tensor.Float32, 3)
+	for i, p := range onHost.Params {
+		setFloats(onDevice.Params[i].Value, floatsOf(p.Value))
+	}
+	optHost, err := NewAdamW(DefaultOptim(), onHost.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	optDevice, err := NewAdamW(DefaultOptim(), onDevice.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := pgBatch(tinyConfig, 5)
+	for i := range batch.Scored {
+		if i%3 == 0 { // some distillation tokens, and some choices among allowed tokens
+			batch.Scored[i].PGWeight, batch.Scored[i].DistillWeight = 0, 0.1
+		}
+		if i%4 == 1 {
+			tok := batch.Seqs[batch.Scored[i].Seq].Tokens[batch.Scored[i].Index]
+			batch.Scored[i].Allowed = []int32{tok, (tok + 1) % int32(tinyConfig.Vocab)}
+		}
+	}
+	same := func(what string, host, device *tensor.Dense) {
+		t.Helper()
+		if h, d := floatsOf(host), floatsOf(device); !slices.Equal(h, d) {
+			t.Errorf("%s differs between host and shadow memory: %v… against %v…", what, h[:3], d[:3])
+		}
+	}
+	allocsAfterFirst := 0
+	for step := range 3 {
+		termsHost, err := onHost.Gradients(batch, DefaultObjective())
+		if err != nil {
+			t.Fatal(err)
+		}
+		termsDevice, err := onDevice.Gradients(batch, DefaultObjective())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if termsHost != termsDevice {
+			t.Errorf("step %d: terms %+v on the host, %+v on shadow memory", step, termsHost, termsDevice)
+		}
+		for i, p := range onHost.Params {
+			same("the gradient of "+p.Name, p.Grad, onDevice.Params[i].Grad)
+		}
+		normHost, _, err := optHost.Update(onHost.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		normDevice, _, err := optDevice.Update(onDevice.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if normHost != normDevice {
+			t.Errorf("step %d: gradient norm %v on the host, %v on shadow memory", step, normHost, normDevice)
+		}
+		if step == 0 {
+			allocsAfterFirst = sh.allocs
+		}
+	}
+	if sh.allocs != allocsAfterFirst {
+		t.Errorf("steps after the first allocated %d tensors on the backend; want none", sh.allocs-allocsAfterFirst)
+	}
+	for i, p := range onHost.Params {
+		same(p.Name, p.Value, onDevice.Params[i].Value)
+		same("the first moment of "+p.Name, optHost.M[i], optDevice.M[i])
+		same("the second moment of "+p.Name, optHost.V[i], optDevice.V[i])
+	}
+	logitsHost, err := onHost.Logits(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logitsDevice, err := onDevice.Logits(batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range logitsHost {
+		if !slices.Equal(logitsHost[i], logitsDevice[i]) {
+			t.Fatalf("the logits of scored token %d differ between host and shadow memory", i)
+		}
+	}
+
+	path := filepath.Join(t.TempDir(), "shadow.safetensors")
+	if err := SaveCheckpoint(path, onDevice, optDevice, nil); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range onHost.Params {
+		same("the checkpointed "+p.Name, p.Value, ck.Model.Params[i].Value)
+	}
+}
