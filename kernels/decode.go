@@ -54,3 +54,22 @@ func addScaled(dst, x []float32, a float32) {
 		dst[i] += a * v
 	}
 }
+
+// AppendKV writes keys and values into the caches: the k and v parts of row src[i] of qkv
+// (rows of packed q|k|v, 3C columns) become row dst[i] of kc and vc (rows of C columns). The
+// sampler fills its caches with it from the prompts' q|k|v and appends each new token's. The
+// rows are copied concurrently; dst must not repeat an index.
+func AppendKV(kc, vc, qkv []float32, src, dst []int32, C int) {
+	const kernel = "AppendKV"
+	mustDim(kernel, "C", C, 1)
+	mustLen(kernel, "dst", dst, len(src))
+	mustIndices(kernel, "src", src, len(qkv)/(3*C))
+	mustIndices(kernel, "dst", dst[:len(src)], min(len(kc), len(vc))/C)
+	parallelFor(len(src), 2*C, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row, to := qkv[int(src[i])*3*C:], int(dst[i])*C
+			copy(kc[to:to+C], row[C:2*C])
+			copy(vc[to:to+C], row[2*C:3*C])
+		}
+	})
+}

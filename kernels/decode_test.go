@@ -44,3 +44,26 @@ func TestAttentionStep(t *testing.T) {
 		checkClose(t, fmt.Sprintf("AttentionForward, sequence %d", b), out[b*C:][:C], wantRow, 1e-5)
 	}
 }
+
+// TestAppendKV holds the cache writes to their reference, for row widths that are not
+// multiples of anything, and checks that rows not written keep their values.
+func TestAppendKV(t *testing.T) {
+	rng := newRand(t)
+	for _, c := range []struct{ rows, cacheRows, C, n int }{{1, 1, 1, 1}, {7, 13, 5, 6}, {40, 97, 24, 33}} {
+		t.Run(fmt.Sprintf("%dx%d→%d", c.rows, c.C, c.cacheRows), func(t *testing.T) {
+			qkv := randn(rng, c.rows*3*c.C, 1)
+			src := randIndices(rng, c.n, c.rows)
+			dst := rng.Perm(c.cacheRows)[:c.n]
+			dst32 := make([]int32, c.n)
+			for i, d := range dst {
+				dst32[i] = int32(d)
+			}
+			kc, vc := randn(rng, c.cacheRows*c.C, 1), randn(rng, c.cacheRows*c.C, 1)
+			wantK, wantV := to64(kc), to64(vc)
+			AppendKV(kc, vc, qkv, src, dst32, c.C)
+			ref.AppendKV(wantK, wantV, to64(qkv), src, dst32, c.C)
+			checkClose(t, "keys", kc, wantK, 0)
+			checkClose(t, "values", vc, wantV, 0)
+		})
+	}
+}

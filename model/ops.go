@@ -59,6 +59,9 @@ type backend[T float] struct {
 	logSoftmaxGatherForward  func(logp, lse, logits []T, targets []int32, N, V int)
 	logSoftmaxGatherBackward func(dlogits, dlogp, logits, lse []T, targets []int32, N, V int)
 	scale                    func(x []T, s T)
+	embeddingForward         func(out, wte, wpe []T, tokens, pos []int32, C int)
+	attentionStep            func(out, qkv, kc, vc []T, lens []int32, B, capacity, C, NH int)
+	appendKV                 func(kc, vc, qkv []T, src, dst []int32, C int)
 	sumSquares               func(x []T) float64
 	adamW                    func(param, grad, m, v []T, lr, beta1, beta2, eps, weightDecay T, t int)
 	// objective evaluates Objective over the scored tokens and, when dlogp is not nil, writes
@@ -74,6 +77,7 @@ var (
 		geluForward: kernels.GeluForward, geluBackward: kernels.GeluBackward, add: kernels.Add,
 		gatherRows: kernels.GatherRows, scatterRows: kernels.ScatterRows,
 		logSoftmaxGatherForward: kernels.LogSoftmaxGatherForward, logSoftmaxGatherBackward: kernels.LogSoftmaxGatherBackward,
+		embeddingForward: kernels.EmbeddingForward, attentionStep: kernels.AttentionStep, appendKV: kernels.AppendKV,
 		scale: kernels.Scale, sumSquares: kernels.SumSquares, adamW: kernels.AdamW,
 		objective: objectiveTerms[float32],
 	})
@@ -90,6 +94,7 @@ var (
 		logSoftmaxGatherBackward: func(dlogits, dlogp, logits, _ []float64, targets []int32, N, V int) {
 			ref.LogSoftmaxGatherBackward(dlogits, dlogp, logits, targets, N, V)
 		},
+		embeddingForward: ref.EmbeddingForward, attentionStep: ref.AttentionStep, appendKV: ref.AppendKV,
 		scale: ref.Scale, sumSquares: ref.SumSquares, adamW: ref.AdamW,
 		objective: objectiveTerms[float64],
 	})

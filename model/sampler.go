@@ -8,14 +8,17 @@ import (
 	"slices"
 	"sort"
 
-	"github.com/erlgo/erlgo/kernels"
+	"gorgonia.org/tensor"
 )
 
 // Decoder extends a batch of contexts one token at a time with a KV cache. The prompts are run
 // through the model's graph (the same program as training, forward only), whose per-layer q|k|v
-// fill the cache; each later token costs one row per sequence through the same weights.
+// fill the cache; each later token costs one row per sequence through the same weights. It runs
+// on the model's backend: the caches and activations stay in the backend's memory, and each
+// step sends it the new tokens and reads back the logits.
 type Decoder struct {
 	m        *Model
+	be       *backend[float32]
 	batch    int
 	capacity int         // cached positions per sequence
 	k, v     [][]float32 // per layer: batch × capacity × d_model
@@ -24,18 +27,22 @@ type Decoder struct {
 	scratch  decodeScratch
 }
 
+// decodeScratch holds a step's activations and inputs in the backend's memory, and the
+// logits it reads back.
 type decodeScratch struct {
 	x, h, qkv, att, proj, fc, mean, rstd, logits []float32
+	tokens, pos, lens, rows, slots               []int32
+	hostLogits                                   []float32
 }
 
 // NewDecoder runs the prompts and returns a decoder with room for extra more tokens per
-// sequence, and the logits that predict each prompt's next token. Only float32 models on the
-// host decode: the decoder runs package kernels on the weights' memory.
+// sequence, and the logits that predict each prompt's next token. Only float32 models decode.
 // Equal prompts run through the model once: the attempts of a GRPO group all start from the
 // same context, and often stay together for a few turns.
 func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32, error) {
-	if m.mem != (engine[float32]{cpuKernels}) {
-		return nil, nil, fmt.Errorf("model: the sampler runs float32 models on the host, not %v models on %T", m.DType, m.mem)
+	mem, ok := m.mem.(engine[float32])
+	if !ok {
+		return nil, nil, fmt.Errorf("model: the sampler runs float32 models, not %v", m.DType)
 	}
 	if err := m.Validate(&Batch{Seqs: prompts}); err != nil {
 		return nil, nil, err
@@ -44,21 +51,28 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 	if longest+extra > m.Config.ContextLen {
 		return nil, nil, fmt.Errorf("model: a prompt of %d tokens and %d more exceed the context length %d", longest, extra, m.Config.ContextLen)
 	}
-	c := m.Config.DModel
-	d := &Decoder{m: m, batch: len(prompts), lens: make([]int32, len(prompts)), nextPos: make([]int32, len(prompts))}
-	if extra > 0 { // with no token to come, the prompts' logits are all there is: no cache
-		d.capacity = longest + extra
-		for range m.Config.Layers {
-			d.k = append(d.k, make([]float32, d.batch*d.capacity*c))
-			d.v = append(d.v, make([]float32, d.batch*d.capacity*c))
-		}
-	}
+	B, C, V := len(prompts), m.Config.DModel, m.Config.Vocab
+	be := mem.be
+	d := &Decoder{m: m, be: be, batch: B, lens: make([]int32, B), nextPos: make([]int32, B)}
 	for i, s := range prompts {
 		d.lens[i] = int32(len(s.Tokens))
 		d.nextPos[i] = s.Pos[len(s.Pos)-1] + 1
 		if last := int(d.nextPos[i]) + extra - 1; last >= m.Config.ContextLen {
 			return nil, nil, fmt.Errorf("model: prompt %d would reach position %d, outside the context length %d", i, last, m.Config.ContextLen)
 		}
+	}
+	if extra > 0 { // with no token to come, the prompts' logits are all there is: no cache
+		d.capacity = longest + extra
+		for range m.Config.Layers {
+			d.k = append(d.k, be.alloc(B*d.capacity*C))
+			d.v = append(d.v, be.alloc(B*d.capacity*C))
+		}
+		s := &d.scratch
+		s.x, s.h, s.qkv, s.att, s.proj = be.alloc(B*C), be.alloc(B*C), be.alloc(B*3*C), be.alloc(B*C), be.alloc(B*C)
+		s.fc, s.mean, s.rstd, s.logits = be.alloc(B*4*C), be.alloc(B), be.alloc(B), be.alloc(B*V)
+		s.tokens, s.pos, s.lens = be.allocIndex(B), be.allocIndex(B), be.allocIndex(B)
+		s.rows, s.slots = be.allocIndex(B), be.allocIndex(B)
+		s.hostLogits = make([]float32, B*V)
 	}
 	distinct, rowsOf := distinctSequences(prompts)
 	b := &Batch{Seqs: distinct}
@@ -71,24 +85,30 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 		if err != nil {
 			return nil, nil, err
 		}
-		T := p.key.seq
-		for l, node := range p.qkv[:len(d.k)] {
-			qkv := node.Value().Data().([]float32)
+		if d.capacity > 0 {
+			// Every token of every prompt, from its row of the program's q|k|v to its slot in
+			// the cache of each sequence that starts with that prompt.
+			var rows, slots []int32
 			for s, seq := range mb.Seqs {
-				for _, row := range rowsOf[mb.seqs[s]] {
+				for _, seqIdx := range rowsOf[mb.seqs[s]] {
 					for t := range seq.Tokens {
-						src := qkv[(s*T+t)*3*c:]
-						dst := (row*d.capacity + t) * c
-						copy(d.k[l][dst:dst+c], src[c:2*c])
-						copy(d.v[l][dst:dst+c], src[2*c:3*c])
+						rows = append(rows, int32(s*p.key.seq+t))
+						slots = append(slots, int32(seqIdx*d.capacity+t))
 					}
 				}
 			}
+			rowsDev, slotsDev := be.allocIndex(len(rows)), be.allocIndex(len(slots))
+			be.uploadIndex(rowsDev, rows)
+			be.uploadIndex(slotsDev, slots)
+			for l, node := range p.qkv {
+				be.appendKV(d.k[l], d.v[l], data[float32](node.Value().(*tensor.Dense)), rowsDev, slotsDev, C)
+			}
 		}
-		all := p.logits.Value().Data().([]float32)
+		all := make([]float32, len(mb.Scored)*V)
+		be.download(all, data[float32](p.logits.Value().(*tensor.Dense))[:len(all)])
 		for s := range mb.Scored {
 			for _, row := range rowsOf[mb.seqs[s]] {
-				logits[row] = slices.Clone(all[s*m.Config.Vocab : (s+1)*m.Config.Vocab])
+				logits[row] = slices.Clone(all[s*V : (s+1)*V])
 			}
 		}
 	}
@@ -137,57 +157,52 @@ func (d *Decoder) Step(tokens []int32) ([][]float32, error) {
 		}
 	}
 	B, C, V := d.batch, cfg.DModel, cfg.Vocab
-	s := &d.scratch
-	grow := func(buf *[]float32, n int) []float32 {
-		if cap(*buf) < n {
-			*buf = make([]float32, n)
-		}
-		*buf = (*buf)[:n]
-		return *buf
-	}
-	x, h := grow(&s.x, B*C), grow(&s.h, B*C)
-	qkv, att, proj := grow(&s.qkv, B*3*C), grow(&s.att, B*C), grow(&s.proj, B*C)
-	fc, mean, rstd := grow(&s.fc, B*4*C), grow(&s.mean, B), grow(&s.rstd, B)
-	w := func(name string) []float32 { return m.byName[name].Value.Data().([]float32) }
+	be, s := d.be, &d.scratch
+	x, h, qkv, att, proj, fc, mean, rstd := s.x, s.h, s.qkv, s.att, s.proj, s.fc, s.mean, s.rstd
+	w := func(name string) []float32 { return data[float32](m.byName[name].Value) }
 	linear := func(out, in []float32, name string, outDim, inDim int) {
-		kernels.Gemm(false, true, B, outDim, inDim, 1, in, inDim, w(name+".weight"), inDim, 0, out, outDim)
-		kernels.AddBias(out, w(name+".bias"), B, outDim)
+		be.gemm(false, true, B, outDim, inDim, 1, in, inDim, w(name+".weight"), inDim, 0, out, outDim)
+		be.addBias(out, w(name+".bias"), B, outDim)
 	}
 	layerNorm := func(out, in []float32, name string) {
-		kernels.LayerNormForward(out, mean, rstd, in, w(name+".weight"), w(name+".bias"), B, C)
+		be.layerNormForward(out, mean, rstd, in, w(name+".weight"), w(name+".bias"), B, C)
 	}
 
-	kernels.EmbeddingForward(x, w("wte"), w("wpe"), tokens, d.nextPos, C)
-	lens := make([]int32, B)
-	for i := range lens {
-		lens[i] = d.lens[i] + 1
+	// The step's inputs: its tokens at their positions, each sequence's next cache slot, and
+	// how many cached rows each sequence's query attends, its own included.
+	rows, slots, lens := make([]int32, B), make([]int32, B), make([]int32, B)
+	for b := range B {
+		rows[b], slots[b], lens[b] = int32(b), int32(b*d.capacity)+d.lens[b], d.lens[b]+1
 	}
+	be.uploadIndex(s.tokens, tokens)
+	be.uploadIndex(s.pos, d.nextPos)
+	be.uploadIndex(s.lens, lens)
+	be.uploadIndex(s.rows, rows)
+	be.uploadIndex(s.slots, slots)
+
+	be.embeddingForward(x, w("wte"), w("wpe"), s.tokens, s.pos, C)
 	for l := range cfg.Layers {
 		p := fmt.Sprintf("h.%d.", l)
 		layerNorm(h, x, p+"ln_1")
 		linear(qkv, h, p+"attn.c_attn", 3*C, C)
-		for b := range B {
-			dst := (b*d.capacity + int(d.lens[b])) * C
-			copy(d.k[l][dst:dst+C], qkv[b*3*C+C:b*3*C+2*C])
-			copy(d.v[l][dst:dst+C], qkv[b*3*C+2*C:b*3*C+3*C])
-		}
-		kernels.AttentionStep(att, qkv, d.k[l], d.v[l], lens, B, d.capacity, C, cfg.Heads)
+		be.appendKV(d.k[l], d.v[l], qkv, s.rows, s.slots, C)
+		be.attentionStep(att, qkv, d.k[l], d.v[l], s.lens, B, d.capacity, C, cfg.Heads)
 		linear(proj, att, p+"attn.c_proj", C, C)
-		kernels.Add(x, x, proj)
+		be.add(x, x, proj)
 		layerNorm(h, x, p+"ln_2")
 		linear(fc, h, p+"mlp.c_fc", 4*C, C)
-		kernels.GeluForward(fc, fc)
+		be.geluForward(fc, fc)
 		linear(proj, fc, p+"mlp.c_proj", C, 4*C)
-		kernels.Add(x, x, proj)
+		be.add(x, x, proj)
 	}
 	layerNorm(h, x, "ln_f")
-	logits := grow(&s.logits, B*V)
-	kernels.Gemm(false, true, B, V, C, 1, h, C, w("wte"), C, 0, logits, V) // the head is tied to the embedding
+	be.gemm(false, true, B, V, C, 1, h, C, w("wte"), C, 0, s.logits, V) // the head is tied to the embedding
+	be.download(s.hostLogits, s.logits)
 	out := make([][]float32, B)
 	for b := range B {
 		d.lens[b]++
 		d.nextPos[b]++
-		out[b] = slices.Clone(logits[b*V : (b+1)*V])
+		out[b] = slices.Clone(s.hostLogits[b*V : (b+1)*V])
 	}
 	return out, nil
 }

@@ -92,6 +92,15 @@ func newShadow(t *testing.T) (*shadow, *backend[float32]) {
 		logSoftmaxGatherBackward: func(dlogits, dlogp, logits, lse []float32, targets []int32, N, V int) {
 			h.logSoftmaxGatherBackward(f(dlogits), f(dlogp), f(logits), f(lse), ix(targets), N, V)
 		},
+		embeddingForward: func(out, wte, wpe []float32, tokens, pos []int32, C int) {
+			h.embeddingForward(f(out), f(wte), f(wpe), ix(tokens), ix(pos), C)
+		},
+		attentionStep: func(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH int) {
+			h.attentionStep(f(out), f(qkv), f(kc), f(vc), ix(lens), B, capacity, C, NH)
+		},
+		appendKV: func(kc, vc, qkv []float32, src, dst []int32, C int) {
+			h.appendKV(f(kc), f(vc), f(qkv), ix(src), ix(dst), C)
+		},
 		scale:      func(x []float32, s float32) { h.scale(f(x), s) },
 		sumSquares: func(x []float32) float64 { return h.sumSquares(f(x)) },
 		adamW: func(param, grad, m, v []float32, lr, beta1, beta2, eps, wd float32, t int) {
@@ -102,6 +111,19 @@ func newShadow(t *testing.T) (*shadow, *backend[float32]) {
 		},
 	}
 	return sh, be
+}
+
+// onShadow returns a copy of m on a shadow backend of its own.
+func onShadow(t *testing.T, m *Model) *Model {
+	_, be := newShadow(t)
+	dup, err := newOn(engine[float32]{be}, m.Config, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dup.CopyWeightsFrom(m); err != nil {
+		t.Fatal(err)
+	}
+	return dup
 }
 
 func (sh *shadow) float(s []float32) []float32 {

@@ -374,3 +374,13 @@ func AttentionStep(out, qkv, kc, vc []float64, lens []int32, B, capacity, C, NH 
 		}
 	}
 }
+
+// AppendKV copies the k and v parts of row src[i] of qkv (3C columns) into row dst[i] of kc and vc.
+func AppendKV(kc, vc, qkv []float64, src, dst []int32, C int) {
+	for i, s := range src {
+		for j := range C {
+			kc[int(dst[i])*C+j] = qkv[int(s)*3*C+C+j]
+			vc[int(dst[i])*C+j] = qkv[int(s)*3*C+2*C+j]
+		}
+	}
+}
