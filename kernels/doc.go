@@ -1,6 +1,6 @@
 // Package kernels executes the numerical work of the policy: matrix products, embedding
 // lookups, LayerNorm, causal attention, GELU, log-softmax with gather, and the AdamW update,
-// each with its gradient, and the sampler's attention over a KV cache. Every kernel works on
+// each with its gradient, and the sampler's KV cache and attention over it. Every kernel works on
 // flat row-major float32 slices and has a plain float64 reference in package kernels/ref that
 // the tests hold it to.
 //
@@ -26,4 +26,12 @@
 // of about a hundred bytes that carry its work to the goroutines (and the goroutines, when it
 // starts them), and the attention kernels take per-head buffers from a sync.Pool, which
 // allocates only when it is empty.
+//
+// # Devices
+//
+// The signatures are also the contract for an implementation on another device. Package model
+// calls the kernels through a backend that owns the memory its slices point into as well as
+// the arithmetic, and reads or writes that memory only through the backend's upload and
+// download; so a GPU implementation can take slices whose data is device memory, which only it
+// dereferences, and be held to the references here by the same tests.
 package kernels
