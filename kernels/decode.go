@@ -55,21 +55,23 @@ func addScaled(dst, x []float32, a float32) {
 	}
 }
 
-// AppendKV writes keys and values into the caches: the k and v parts of row src[i] of qkv
-// (rows of packed q|k|v, 3C columns) become row dst[i] of kc and vc (rows of C columns). The
-// sampler fills its caches with it from the prompts' q|k|v and appends each new token's. The
-// rows are copied concurrently; dst must not repeat an index.
-func AppendKV(kc, vc, qkv []float32, src, dst []int32, C int) {
-	const kernel = "AppendKV"
+// CopyRows copies C columns from row srcRows[i] of src to row dstRows[i] of dst, for every i,
+// where row r of src starts at element r·srcStride and row r of dst at r·dstStride. The sampler
+// writes its KV caches with it, from rows of packed q|k|v (src offset by C for the keys, 2C for
+// the values, stride 3C), and gathers the logits of its prompts. The rows are copied
+// concurrently; dstRows must not repeat an index.
+func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, dstRows, srcRows []int32, C int) {
+	const kernel = "CopyRows"
 	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "dst", dst, len(src))
-	mustIndices(kernel, "src", src, len(qkv)/(3*C))
-	mustIndices(kernel, "dst", dst[:len(src)], min(len(kc), len(vc))/C)
-	parallelFor(len(src), 2*C, func(lo, hi int) {
+	mustDim(kernel, "dstStride", dstStride, C)
+	mustDim(kernel, "srcStride", srcStride, C)
+	mustLen(kernel, "dstRows", dstRows, len(srcRows))
+	mustIndices(kernel, "srcRows", srcRows, (len(src)-C)/srcStride+1)
+	mustIndices(kernel, "dstRows", dstRows[:len(srcRows)], (len(dst)-C)/dstStride+1)
+	parallelFor(len(srcRows), C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			row, to := qkv[int(src[i])*3*C:], int(dst[i])*C
-			copy(kc[to:to+C], row[C:2*C])
-			copy(vc[to:to+C], row[2*C:3*C])
+			from, to := int(srcRows[i])*srcStride, int(dstRows[i])*dstStride
+			copy(dst[to:to+C], src[from:from+C])
 		}
 	})
 }

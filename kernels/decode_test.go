@@ -45,25 +45,28 @@ func TestAttentionStep(t *testing.T) {
 	}
 }
 
-// TestAppendKV holds the cache writes to their reference, for row widths that are not
-// multiples of anything, and checks that rows not written keep their values.
-func TestAppendKV(t *testing.T) {
+// TestCopyRows holds the row copies to their reference, for strides and widths that are not
+// multiples of anything and a source that starts mid-row (as the keys of packed q|k|v do), and
+// checks that rows not written keep their values.
+func TestCopyRows(t *testing.T) {
 	rng := newRand(t)
-	for _, c := range []struct{ rows, cacheRows, C, n int }{{1, 1, 1, 1}, {7, 13, 5, 6}, {40, 97, 24, 33}} {
-		t.Run(fmt.Sprintf("%dx%d→%d", c.rows, c.C, c.cacheRows), func(t *testing.T) {
-			qkv := randn(rng, c.rows*3*c.C, 1)
-			src := randIndices(rng, c.n, c.rows)
-			dst := rng.Perm(c.cacheRows)[:c.n]
-			dst32 := make([]int32, c.n)
-			for i, d := range dst {
-				dst32[i] = int32(d)
+	for _, c := range []struct{ srcRows, dstRows, C, srcStride, dstStride, offset, n int }{
+		{1, 1, 1, 1, 1, 0, 1},
+		{7, 13, 5, 15, 5, 5, 6},      // keys of q|k|v rows with C = 5
+		{40, 97, 24, 72, 31, 48, 33}, // values, into rows wider than C
+	} {
+		t.Run(fmt.Sprintf("%d→%d rows of %d", c.srcRows, c.dstRows, c.C), func(t *testing.T) {
+			src := randn(rng, c.srcRows*c.srcStride, 1)[c.offset:]
+			from := randIndices(rng, c.n, c.srcRows)
+			to := make([]int32, c.n)
+			for i, d := range rng.Perm(c.dstRows)[:c.n] {
+				to[i] = int32(d)
 			}
-			kc, vc := randn(rng, c.cacheRows*c.C, 1), randn(rng, c.cacheRows*c.C, 1)
-			wantK, wantV := to64(kc), to64(vc)
-			AppendKV(kc, vc, qkv, src, dst32, c.C)
-			ref.AppendKV(wantK, wantV, to64(qkv), src, dst32, c.C)
-			checkClose(t, "keys", kc, wantK, 0)
-			checkClose(t, "values", vc, wantV, 0)
+			dst := randn(rng, c.dstRows*c.dstStride, 1)
+			want := to64(dst)
+			CopyRows(dst, c.dstStride, src, c.srcStride, to, from, c.C)
+			ref.CopyRows(want, c.dstStride, to64(src), c.srcStride, to, from, c.C)
+			checkClose(t, "rows", dst, want, 0)
 		})
 	}
 }

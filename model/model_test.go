@@ -151,11 +151,12 @@ func checkKVCacheParity(t *testing.T, m *Model) {
 		full.Seqs[s] = seq
 		prompts[s] = Sequence{Tokens: seq.Tokens[:lens[s]], Pos: seq.Pos[:lens[s]]}
 	}
-	dec, logits, err := m.NewDecoder(prompts, steps)
+	dec, err := m.NewDecoder(prompts, steps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for step := 0; step <= steps; step++ {
+		logits := dec.Logits()
 		want := &Batch{Seqs: full.Seqs}
 		for s := range lens {
 			want.Scored = append(want.Scored, Scored{Seq: s, Index: lens[s] + step})
@@ -178,7 +179,7 @@ func checkKVCacheParity(t *testing.T, m *Model) {
 		for s := range lens {
 			next[s] = full.Seqs[s].Tokens[lens[s]+step]
 		}
-		if logits, err = dec.Step(next); err != nil {
+		if err := dec.Step(next); err != nil {
 			t.Fatal(err)
 		}
 	}

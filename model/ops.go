@@ -37,12 +37,13 @@ type float interface{ ~float32 | ~float64 }
 type backend[T float] struct {
 	dtype tensor.Dtype
 
-	alloc       func(n int) []T     // zeroed
-	allocIndex  func(n int) []int32 // zeroed
-	upload      func(dst, src []T)  // dst in the backend's memory, src on the host
-	uploadIndex func(dst, src []int32)
-	download    func(dst, src []T) // dst on the host
-	zero        func(x []T)
+	alloc         func(n int) []T     // zeroed
+	allocIndex    func(n int) []int32 // zeroed
+	upload        func(dst, src []T)  // dst in the backend's memory, src on the host
+	uploadIndex   func(dst, src []int32)
+	download      func(dst, src []T) // dst on the host
+	downloadIndex func(dst, src []int32)
+	zero          func(x []T)
 
 	gemm                     func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 	addBias                  func(x, bias []T, N, C int)
@@ -61,12 +62,15 @@ type backend[T float] struct {
 	scale                    func(x []T, s T)
 	embeddingForward         func(out, wte, wpe []T, tokens, pos []int32, C int)
 	attentionStep            func(out, qkv, kc, vc []T, lens []int32, B, capacity, C, NH int)
-	appendKV                 func(kc, vc, qkv []T, src, dst []int32, C int)
+	copyRows                 func(dst []T, dstStride int, src []T, srcStride int, dstRows, srcRows []int32, C int)
 	sumSquares               func(x []T) float64
 	adamW                    func(param, grad, m, v []T, lr, beta1, beta2, eps, weightDecay T, t int)
 	// objective evaluates Objective over the scored tokens and, when dlogp is not nil, writes
 	// dloss/dlogp there; the Terms it returns are the only values a training step reads back.
 	objective func(o Objective, s tokenStats[T], dlogp []T) Terms
+	// sample draws a token from each of B rows of logits (V columns): see sampleRows. Only
+	// float32 backends have it, as only float32 models decode.
+	sample func(tokens []int32, logp, logits []T, ids, offsets []int32, u []T, B, V int, sc SampleConfig)
 }
 
 var (
@@ -77,9 +81,9 @@ var (
 		geluForward: kernels.GeluForward, geluBackward: kernels.GeluBackward, add: kernels.Add,
 		gatherRows: kernels.GatherRows, scatterRows: kernels.ScatterRows,
 		logSoftmaxGatherForward: kernels.LogSoftmaxGatherForward, logSoftmaxGatherBackward: kernels.LogSoftmaxGatherBackward,
-		embeddingForward: kernels.EmbeddingForward, attentionStep: kernels.AttentionStep, appendKV: kernels.AppendKV,
+		embeddingForward: kernels.EmbeddingForward, attentionStep: kernels.AttentionStep, copyRows: kernels.CopyRows,
 		scale: kernels.Scale, sumSquares: kernels.SumSquares, adamW: kernels.AdamW,
-		objective: objectiveTerms[float32],
+		objective: objectiveTerms[float32], sample: sampleRows,
 	})
 	references = withHostMemory(&backend[float64]{
 		dtype: tensor.Float64, gemm: ref.Gemm, addBias: ref.AddBias, sumRows: ref.SumRows,
@@ -94,7 +98,7 @@ var (
 		logSoftmaxGatherBackward: func(dlogits, dlogp, logits, _ []float64, targets []int32, N, V int) {
 			ref.LogSoftmaxGatherBackward(dlogits, dlogp, logits, targets, N, V)
 		},
-		embeddingForward: ref.EmbeddingForward, attentionStep: ref.AttentionStep, appendKV: ref.AppendKV,
+		embeddingForward: ref.EmbeddingForward, attentionStep: ref.AttentionStep, copyRows: ref.CopyRows,
 		scale: ref.Scale, sumSquares: ref.SumSquares, adamW: ref.AdamW,
 		objective: objectiveTerms[float64],
 	})
@@ -107,6 +111,7 @@ func withHostMemory[T float](be *backend[T]) *backend[T] {
 	be.upload = func(dst, src []T) { copy(dst, src) }
 	be.uploadIndex = func(dst, src []int32) { copy(dst, src) }
 	be.download = func(dst, src []T) { copy(dst, src) }
+	be.downloadIndex = func(dst, src []int32) { copy(dst, src) }
 	be.zero = func(x []T) { clear(x) }
 	return be
 }

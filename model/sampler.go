@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 
 	"gorgonia.org/tensor"
@@ -14,8 +13,9 @@ import (
 // Decoder extends a batch of contexts one token at a time with a KV cache. The prompts are run
 // through the model's graph (the same program as training, forward only), whose per-layer q|k|v
 // fill the cache; each later token costs one row per sequence through the same weights. It runs
-// on the model's backend: the caches and activations stay in the backend's memory, and each
-// step sends it the new tokens and reads back the logits.
+// on the model's backend: the caches, activations and logits stay in the backend's memory, and
+// each step sends it the allowed tokens and random numbers and reads back the tokens drawn and
+// their log-probabilities.
 type Decoder struct {
 	m        *Model
 	be       *backend[float32]
@@ -27,29 +27,31 @@ type Decoder struct {
 	scratch  decodeScratch
 }
 
-// decodeScratch holds a step's activations and inputs in the backend's memory, and the
-// logits it reads back.
+// decodeScratch holds a step's activations, inputs and outputs in the backend's memory.
 type decodeScratch struct {
-	x, h, qkv, att, proj, fc, mean, rstd, logits []float32
-	tokens, pos, lens, rows, slots               []int32
-	hostLogits                                   []float32
+	x, h, qkv, att, proj, fc, mean, rstd []float32
+	logits                               []float32 // batch × vocabulary: what predicts each sequence's next token
+	tokens, pos, lens, rows, slots       []int32
+	allowed, offsets                     []int32 // the allowed tokens of every row, and where each row's begin
+	uniform, logp                        []float32
+	drawn                                []int32
 }
 
-// NewDecoder runs the prompts and returns a decoder with room for extra more tokens per
-// sequence, and the logits that predict each prompt's next token. Only float32 models decode.
-// Equal prompts run through the model once: the attempts of a GRPO group all start from the
-// same context, and often stay together for a few turns.
-func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32, error) {
+// NewDecoder runs the prompts and returns a decoder, ready to sample each prompt's next token,
+// with room for extra more tokens per sequence. Only float32 models decode. Equal prompts run
+// through the model once: the attempts of a GRPO group all start from the same context, and
+// often stay together for a few turns.
+func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 	mem, ok := m.mem.(engine[float32])
 	if !ok {
-		return nil, nil, fmt.Errorf("model: the sampler runs float32 models, not %v", m.DType)
+		return nil, fmt.Errorf("model: the sampler runs float32 models, not %v", m.DType)
 	}
 	if err := m.Validate(&Batch{Seqs: prompts}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	longest := maxLen(prompts)
 	if longest+extra > m.Config.ContextLen {
-		return nil, nil, fmt.Errorf("model: a prompt of %d tokens and %d more exceed the context length %d", longest, extra, m.Config.ContextLen)
+		return nil, fmt.Errorf("model: a prompt of %d tokens and %d more exceed the context length %d", longest, extra, m.Config.ContextLen)
 	}
 	B, C, V := len(prompts), m.Config.DModel, m.Config.Vocab
 	be := mem.be
@@ -58,61 +60,65 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, [][]float32
 		d.lens[i] = int32(len(s.Tokens))
 		d.nextPos[i] = s.Pos[len(s.Pos)-1] + 1
 		if last := int(d.nextPos[i]) + extra - 1; last >= m.Config.ContextLen {
-			return nil, nil, fmt.Errorf("model: prompt %d would reach position %d, outside the context length %d", i, last, m.Config.ContextLen)
+			return nil, fmt.Errorf("model: prompt %d would reach position %d, outside the context length %d", i, last, m.Config.ContextLen)
 		}
 	}
+	s := &d.scratch
+	s.logits, s.uniform, s.logp = be.alloc(B*V), be.alloc(B), be.alloc(B)
+	s.offsets, s.drawn = be.allocIndex(B+1), be.allocIndex(B)
 	if extra > 0 { // with no token to come, the prompts' logits are all there is: no cache
 		d.capacity = longest + extra
 		for range m.Config.Layers {
 			d.k = append(d.k, be.alloc(B*d.capacity*C))
 			d.v = append(d.v, be.alloc(B*d.capacity*C))
 		}
-		s := &d.scratch
 		s.x, s.h, s.qkv, s.att, s.proj = be.alloc(B*C), be.alloc(B*C), be.alloc(B*3*C), be.alloc(B*C), be.alloc(B*C)
-		s.fc, s.mean, s.rstd, s.logits = be.alloc(B*4*C), be.alloc(B), be.alloc(B), be.alloc(B*V)
-		s.tokens, s.pos, s.lens = be.allocIndex(B), be.allocIndex(B), be.allocIndex(B)
-		s.rows, s.slots = be.allocIndex(B), be.allocIndex(B)
-		s.hostLogits = make([]float32, B*V)
+		s.fc, s.mean, s.rstd = be.alloc(B*4*C), be.alloc(B), be.alloc(B)
+		s.tokens, s.pos, s.lens, s.rows, s.slots = be.allocIndex(B), be.allocIndex(B), be.allocIndex(B), be.allocIndex(B), be.allocIndex(B)
 	}
 	distinct, rowsOf := distinctSequences(prompts)
 	b := &Batch{Seqs: distinct}
 	for u, s := range distinct {
 		b.Scored = append(b.Scored, Scored{Seq: u, Index: len(s.Tokens)}) // the logits after the last token
 	}
-	logits := make([][]float32, len(prompts))
 	for _, mb := range m.microBatches(b) {
 		p, err := m.forward(&mb.Batch)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if d.capacity > 0 {
-			// Every token of every prompt, from its row of the program's q|k|v to its slot in
-			// the cache of each sequence that starts with that prompt.
-			var rows, slots []int32
-			for s, seq := range mb.Seqs {
-				for _, seqIdx := range rowsOf[mb.seqs[s]] {
-					for t := range seq.Tokens {
-						rows = append(rows, int32(s*p.key.seq+t))
-						slots = append(slots, int32(seqIdx*d.capacity+t))
+		// Each sequence takes its prompt's logits and, for every token of the prompt, the key
+		// and value from that token's row of the program's q|k|v.
+		var seqs, scored, kvRows, kvSlots []int32
+		for i, seq := range mb.Seqs {
+			for _, seqIdx := range rowsOf[mb.seqs[i]] {
+				seqs, scored = append(seqs, int32(seqIdx)), append(scored, int32(i))
+				for t := range seq.Tokens {
+					if d.capacity > 0 {
+						kvRows = append(kvRows, int32(i*p.key.seq+t))
+						kvSlots = append(kvSlots, int32(seqIdx*d.capacity+t))
 					}
 				}
 			}
-			rowsDev, slotsDev := be.allocIndex(len(rows)), be.allocIndex(len(slots))
-			be.uploadIndex(rowsDev, rows)
-			be.uploadIndex(slotsDev, slots)
-			for l, node := range p.qkv {
-				be.appendKV(d.k[l], d.v[l], data[float32](node.Value().(*tensor.Dense)), rowsDev, slotsDev, C)
-			}
 		}
-		all := make([]float32, len(mb.Scored)*V)
-		be.download(all, data[float32](p.logits.Value().(*tensor.Dense))[:len(all)])
-		for s := range mb.Scored {
-			for _, row := range rowsOf[mb.seqs[s]] {
-				logits[row] = slices.Clone(all[s*V : (s+1)*V])
-			}
+		d.copyRows(s.logits, V, data[float32](p.logits.Value().(*tensor.Dense)), V, seqs, scored, V)
+		for l, node := range p.qkv[:len(d.k)] {
+			qkv := data[float32](node.Value().(*tensor.Dense))
+			d.copyRows(d.k[l], C, qkv[C:], 3*C, kvSlots, kvRows, C)
+			d.copyRows(d.v[l], C, qkv[2*C:], 3*C, kvSlots, kvRows, C)
 		}
 	}
-	return d, logits, nil
+	return d, nil
+}
+
+// copyRows runs the backend's CopyRows with row indices from the host.
+func (d *Decoder) copyRows(dst []float32, dstStride int, src []float32, srcStride int, dstRows, srcRows []int32, C int) {
+	if len(srcRows) == 0 {
+		return
+	}
+	to, from := d.be.allocIndex(len(dstRows)), d.be.allocIndex(len(srcRows))
+	d.be.uploadIndex(to, dstRows)
+	d.be.uploadIndex(from, srcRows)
+	d.be.copyRows(dst, dstStride, src, srcStride, to, from, C)
 }
 
 // distinctSequences returns the distinct sequences among seqs, in order of first appearance,
@@ -140,20 +146,20 @@ func distinctSequences(seqs []Sequence) ([]Sequence, [][]int) {
 	return distinct, rowsOf
 }
 
-// Step appends one token to every sequence and returns the logits that predict the token after
-// it. Sequences that are finished may be given any token (pad): their rows are computed and
-// ignored by the caller.
-func (d *Decoder) Step(tokens []int32) ([][]float32, error) {
+// Step appends one token to every sequence and computes the logits that predict the token
+// after it. Sequences that are finished may be given any token (pad): their rows are computed
+// and ignored by the caller.
+func (d *Decoder) Step(tokens []int32) error {
 	m, cfg := d.m, d.m.Config
 	if len(tokens) != d.batch {
-		return nil, fmt.Errorf("model: %d tokens for %d sequences", len(tokens), d.batch)
+		return fmt.Errorf("model: %d tokens for %d sequences", len(tokens), d.batch)
 	}
 	for i, t := range tokens {
 		if t < 0 || int(t) >= cfg.Vocab {
-			return nil, fmt.Errorf("model: token %d of sequence %d is outside the vocabulary", t, i)
+			return fmt.Errorf("model: token %d of sequence %d is outside the vocabulary", t, i)
 		}
 		if int(d.lens[i]) >= d.capacity || int(d.nextPos[i]) >= cfg.ContextLen {
-			return nil, fmt.Errorf("model: sequence %d is full (%d tokens, position %d)", i, d.lens[i], d.nextPos[i])
+			return fmt.Errorf("model: sequence %d is full (%d tokens, position %d)", i, d.lens[i], d.nextPos[i])
 		}
 	}
 	B, C, V := d.batch, cfg.DModel, cfg.Vocab
@@ -185,7 +191,8 @@ func (d *Decoder) Step(tokens []int32) ([][]float32, error) {
 		p := fmt.Sprintf("h.%d.", l)
 		layerNorm(h, x, p+"ln_1")
 		linear(qkv, h, p+"attn.c_attn", 3*C, C)
-		be.appendKV(d.k[l], d.v[l], qkv, s.rows, s.slots, C)
+		be.copyRows(d.k[l], C, qkv[C:], 3*C, s.slots, s.rows, C)
+		be.copyRows(d.v[l], C, qkv[2*C:], 3*C, s.slots, s.rows, C)
 		be.attentionStep(att, qkv, d.k[l], d.v[l], s.lens, B, d.capacity, C, cfg.Heads)
 		linear(proj, att, p+"attn.c_proj", C, C)
 		be.add(x, x, proj)
@@ -197,14 +204,69 @@ func (d *Decoder) Step(tokens []int32) ([][]float32, error) {
 	}
 	layerNorm(h, x, "ln_f")
 	be.gemm(false, true, B, V, C, 1, h, C, w("wte"), C, 0, s.logits, V) // the head is tied to the embedding
-	be.download(s.hostLogits, s.logits)
-	out := make([][]float32, B)
 	for b := range B {
 		d.lens[b]++
 		d.nextPos[b]++
-		out[b] = slices.Clone(s.hostLogits[b*V : (b+1)*V])
 	}
-	return out, nil
+	return nil
+}
+
+// Logits reads back the logits that predict each sequence's next token: for tests and
+// inspection, as sampling needs only the tokens Sample draws.
+func (d *Decoder) Logits() [][]float32 {
+	V := d.m.Config.Vocab
+	all := make([]float32, d.batch*V)
+	d.be.download(all, d.scratch.logits)
+	out := make([][]float32, d.batch)
+	for b := range out {
+		out[b] = all[b*V : (b+1)*V]
+	}
+	return out
+}
+
+// Sample draws each sequence's next token from its logits as sc says, among allowed[b] (every
+// token when nil), with the uniform random number u[b] (ignored when sc is greedy), and returns
+// the tokens and their log-probabilities at temperature 1 under the softmax over the allowed
+// tokens. A sequence whose logits are not finite gets token −1.
+func (d *Decoder) Sample(allowed [][]int32, u []float64, sc SampleConfig) (tokens []int32, logp []float32) {
+	B, s := d.batch, &d.scratch
+	offsets, ids := make([]int32, B+1), make([]int32, 0, B)
+	uniform := make([]float32, B)
+	for b := range B {
+		ids = append(ids, allowed[b]...)
+		offsets[b+1] = int32(len(ids))
+		uniform[b] = float32(u[b])
+	}
+	if len(ids) > len(s.allowed) {
+		s.allowed = d.be.allocIndex(len(ids))
+	}
+	d.be.uploadIndex(s.allowed, ids)
+	d.be.uploadIndex(s.offsets, offsets)
+	d.be.upload(s.uniform, uniform)
+	d.be.sample(s.drawn, s.logp, s.logits, s.allowed, s.offsets, s.uniform, B, d.m.Config.Vocab, sc)
+	tokens, logp = make([]int32, B), make([]float32, B)
+	d.be.downloadIndex(tokens, s.drawn)
+	d.be.download(logp, s.logp)
+	return tokens, logp
+}
+
+// sampleRows is Decoder.Sample on the host: it draws a token from each of B rows of logits (V
+// columns) among the row's allowed tokens, ids[offsets[b]:offsets[b+1]] (every token when that
+// range is empty), with the uniform number u[b], and writes it and its log-probability.
+func sampleRows(tokens []int32, logp, logits []float32, ids, offsets []int32, u []float32, B, V int, sc SampleConfig) {
+	for b := range B {
+		row := logits[b*V : (b+1)*V]
+		if !finite(row) {
+			tokens[b], logp[b] = -1, float32(math.NaN())
+			continue
+		}
+		allowed := ids[offsets[b]:offsets[b+1]]
+		if len(allowed) == 0 {
+			allowed = nil
+		}
+		tokens[b] = sc.pick(row, allowed, float64(u[b]))
+		logp[b] = logSoftmaxAt(row, tokens[b], allowed)
+	}
 }
 
 // SampleConfig says how a token is drawn from the allowed ones.
@@ -221,6 +283,15 @@ type SampleConfig struct {
 
 // Pick draws a token from logits restricted to allowed (all tokens when allowed is nil).
 func (sc SampleConfig) Pick(logits []float32, allowed []int32, rng *rand.Rand) int32 {
+	var u float64
+	if !sc.Greedy {
+		u = rng.Float64()
+	}
+	return sc.pick(logits, allowed, u)
+}
+
+// pick is Pick with the uniform random number u in [0, 1) that a sampled draw uses.
+func (sc SampleConfig) pick(logits []float32, allowed []int32, u float64) int32 {
 	cands := allowed
 	if cands == nil {
 		cands = make([]int32, len(logits))
@@ -274,7 +345,7 @@ func (sc SampleConfig) Pick(logits []float32, allowed []int32, rng *rand.Rand) i
 	for _, c := range cs {
 		kept += c.p
 	}
-	r := rng.Float64() * kept
+	r := u * kept
 	for _, c := range cs {
 		if r -= c.p; r < 0 {
 			return c.id
@@ -308,30 +379,40 @@ func (m *Model) Generate(prompts []Sequence, opt GenerateOptions, rng *rand.Rand
 	if opt.MaxNew < 1 {
 		return nil, fmt.Errorf("model: MaxNew %d must be positive", opt.MaxNew)
 	}
-	dec, logits, err := m.NewDecoder(prompts, opt.MaxNew-1)
+	dec, err := m.NewDecoder(prompts, opt.MaxNew-1)
 	if err != nil {
 		return nil, err
 	}
 	gens := make([]Generation, len(prompts))
 	done := make([]bool, len(prompts))
-	next := make([]int32, len(prompts))
-	for step := 0; ; step++ {
-		live := 0
+	allowed := make([][]int32, len(prompts))
+	u := make([]float64, len(prompts))
+	pad := []int32{0} // what a finished sequence draws: cheaply, and ignored
+	for {
 		for i := range prompts {
+			allowed[i], u[i] = nil, 0
+			if done[i] {
+				allowed[i] = pad
+				continue
+			}
+			if opt.Allowed != nil {
+				allowed[i] = opt.Allowed(i, gens[i].Tokens)
+			}
+			if !opt.Sample.Greedy {
+				u[i] = rng.Float64()
+			}
+		}
+		next, logp := dec.Sample(allowed, u, opt.Sample)
+		live := 0
+		for i, tok := range next {
 			if done[i] {
 				continue
 			}
-			if !finite(logits[i]) {
+			if tok < 0 {
 				return nil, fmt.Errorf("model: the logits after prompt %d are not finite (a weight is NaN or Inf)", i)
 			}
-			var allowed []int32
-			if opt.Allowed != nil {
-				allowed = opt.Allowed(i, gens[i].Tokens)
-			}
-			tok := opt.Sample.Pick(logits[i], allowed, rng)
 			gens[i].Tokens = append(gens[i].Tokens, tok)
-			gens[i].Logp = append(gens[i].Logp, logSoftmaxAt(logits[i], tok, allowed))
-			next[i] = tok
+			gens[i].Logp = append(gens[i].Logp, logp[i])
 			if tok == opt.Stop || len(gens[i].Tokens) >= opt.MaxNew {
 				done[i] = true
 			} else {
@@ -341,12 +422,7 @@ func (m *Model) Generate(prompts []Sequence, opt GenerateOptions, rng *rand.Rand
 		if live == 0 {
 			return gens, nil
 		}
-		for i := range next {
-			if done[i] {
-				next[i] = 0
-			}
-		}
-		if logits, err = dec.Step(next); err != nil {
+		if err := dec.Step(next); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -107,7 +108,7 @@ func TestGenerateRespectsConstraints(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range got {
-		if math.Abs(float64(got[i]-want[i])) > 1e-4 {
+		if !(math.Abs(float64(got[i]-want[i])) <= 1e-4) { // NaN fails too
 			t.Fatalf("token %d: sampler log-probability %g, graph %g", i, want[i], got[i])
 		}
 	}
@@ -157,5 +158,19 @@ func TestClippingAndNonFiniteGradients(t *testing.T) {
 	}
 	if !slices.Equal(before, m.Params[0].Value.Data().([]float32)) {
 		t.Fatal("a refused update changed the weights")
+	}
+}
+
+// TestGenerateRefusesNonFiniteLogits: a NaN weight makes every logit NaN, which no token can be
+// drawn from; generation must say so rather than return a token.
+func TestGenerateRefusesNonFiniteLogits(t *testing.T) {
+	m := newTestModel(t, tinyConfig, tensor.Float32, 5)
+	w := floatsOf(m.Param("ln_f.bias").Value)
+	w[0] = math.NaN()
+	setFloats(m.Param("ln_f.bias").Value, w)
+	prompts := randomBatch(tinyConfig, []int{3, 4}, rand.New(rand.NewPCG(1, 1))).Seqs
+	_, err := m.Generate(prompts, GenerateOptions{MaxNew: 3, Stop: -1, Sample: SampleConfig{Temperature: 1}}, rand.New(rand.NewPCG(1, 2)))
+	if err == nil || !strings.Contains(err.Error(), "not finite") {
+		t.Fatalf("Generate with a NaN weight: error %v, want one that says the logits are not finite", err)
 	}
 }

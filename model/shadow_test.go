@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -58,10 +59,11 @@ func newShadow(t *testing.T) (*shadow, *backend[float32]) {
 			sh.ints = append(sh.ints, a)
 			return a.addr
 		},
-		upload:      func(dst, src []float32) { copy(f(dst), src) },
-		uploadIndex: func(dst, src []int32) { copy(ix(dst), src) },
-		download:    func(dst, src []float32) { copy(dst, f(src)) },
-		zero:        func(x []float32) { clear(f(x)) },
+		upload:        func(dst, src []float32) { copy(f(dst), src) },
+		uploadIndex:   func(dst, src []int32) { copy(ix(dst), src) },
+		download:      func(dst, src []float32) { copy(dst, f(src)) },
+		downloadIndex: func(dst, src []int32) { copy(dst, ix(src)) },
+		zero:          func(x []float32) { clear(f(x)) },
 		gemm: func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			h.gemm(ta, tb, m, n, k, alpha, f(a), lda, f(b), ldb, beta, f(c), ldc)
 		},
@@ -98,8 +100,11 @@ func newShadow(t *testing.T) (*shadow, *backend[float32]) {
 		attentionStep: func(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH int) {
 			h.attentionStep(f(out), f(qkv), f(kc), f(vc), ix(lens), B, capacity, C, NH)
 		},
-		appendKV: func(kc, vc, qkv []float32, src, dst []int32, C int) {
-			h.appendKV(f(kc), f(vc), f(qkv), ix(src), ix(dst), C)
+		copyRows: func(dst []float32, dstStride int, src []float32, srcStride int, dstRows, srcRows []int32, C int) {
+			h.copyRows(f(dst), dstStride, f(src), srcStride, ix(dstRows), ix(srcRows), C)
+		},
+		sample: func(tokens []int32, logp, logits []float32, ids, offsets []int32, u []float32, B, V int, sc SampleConfig) {
+			h.sample(ix(tokens), f(logp), f(logits), ix(ids), ix(offsets), f(u), B, V, sc)
 		},
 		scale:      func(x []float32, s float32) { h.scale(f(x), s) },
 		sumSquares: func(x []float32) float64 { return h.sumSquares(f(x)) },
@@ -262,5 +267,39 @@ func TestDeviceMemoryParity(t *testing.T) {
 	}
 	for i, p := range onHost.Params {
 		same("the checkpointed "+p.Name, p.Value, ck.Model.Params[i].Value)
+	}
+}
+
+// TestGenerateOnDeviceMemory: from the same weights, prompts and random numbers, generation on
+// a backend whose memory the host cannot read draws the same tokens with the same
+// log-probabilities as on the host, greedy and sampled, with allowed sets that change from
+// step to step.
+func TestGenerateOnDeviceMemory(t *testing.T) {
+	cfg := Config{Vocab: 13, DModel: 16, Layers: 2, Heads: 2, ContextLen: 48}
+	onHost := newTestModel(t, cfg, tensor.Float32, 8)
+	onDevice := onShadow(t, onHost)
+	prompts := randomBatch(cfg, []int{3, 7, 5, 7, 2}, rand.New(rand.NewPCG(2, 3))).Seqs
+	prompts[3] = prompts[1] // equal prompts share a prefill
+	allowed := func(i int, generated []int32) []int32 {
+		if (i+len(generated))%3 == 0 {
+			return nil // every token
+		}
+		return []int32{int32(len(generated) % 5), 7, 9, 12}
+	}
+	for _, sc := range []SampleConfig{{Greedy: true}, {Temperature: 1}, {Temperature: 0.7, TopK: 3, TopP: 0.8}} {
+		opt := GenerateOptions{MaxNew: 8, Stop: 12, Allowed: allowed, Sample: sc}
+		host, err := onHost.Generate(prompts, opt, rand.New(rand.NewPCG(4, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		device, err := onDevice.Generate(prompts, opt, rand.New(rand.NewPCG(4, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range host {
+			if !slices.Equal(host[i].Tokens, device[i].Tokens) || !slices.Equal(host[i].Logp, device[i].Logp) {
+				t.Errorf("%+v, prompt %d: host %v %v, shadow memory %v %v", sc, i, host[i].Tokens, host[i].Logp, device[i].Tokens, device[i].Logp)
+			}
+		}
 	}
 }

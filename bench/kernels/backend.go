@@ -143,13 +143,13 @@ func (cpu) Prepare(w workload) func() {
 	case "Add":
 		a, b, out := randSlice(n), randSlice(n), make([]float32, n)
 		return func() { kernels.Add(out, a, b) }
-	case "AppendKV":
-		qkv, kc, vc := randSlice(rows*3*cols), make([]float32, n), make([]float32, n)
+	case "CopyRows":
+		qkv, kc := randSlice(rows*3*cols), make([]float32, n)
 		src, dst := make([]int32, rows), make([]int32, rows)
 		for i := range src {
 			src[i], dst[i] = int32(i), int32(i)
 		}
-		return func() { kernels.AppendKV(kc, vc, qkv, src, dst, cols) }
+		return func() { kernels.CopyRows(kc, cols, qkv[cols:], 3*cols, dst, src, cols) }
 	case "AddBias":
 		x, bias := randSlice(n), randSlice(cols)
 		return func() { kernels.AddBias(x, bias, rows, cols) }

@@ -86,7 +86,7 @@ func workloads(s size) []workload {
 		{Name: "attention bwd", Kernel: "AttentionBackward", Shape: attn, FLOPs: 8 * float64(C) * pairs},
 		// One sampling step reads every sequence's full key and value caches.
 		{Name: "attention step", Kernel: "AttentionStep", Shape: attn, Bytes: f32 * 2 * float64(N) * float64(C)},
-		rowwise("kv append", "AppendKV", N, C, 4),                        // the prompts' k and v rows into both caches
+		rowwise("copy rows", "CopyRows", N, C, 2),                        // the prompts' keys into the cache
 		rowwise("embedding", "EmbeddingForward", N, C, 3),                // two rows in, one out
 		rowwise("embedding bwd", "EmbeddingBackward", N, C, 5),           // dout in, two rows updated
 		rowwise("layernorm", "LayerNormForward", N, C, 2),                // x in, out

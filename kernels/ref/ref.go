@@ -375,12 +375,12 @@ func AttentionStep(out, qkv, kc, vc []float64, lens []int32, B, capacity, C, NH 
 	}
 }
 
-// AppendKV copies the k and v parts of row src[i] of qkv (3C columns) into row dst[i] of kc and vc.
-func AppendKV(kc, vc, qkv []float64, src, dst []int32, C int) {
-	for i, s := range src {
+// CopyRows copies C columns from row srcRows[i] of src (rows srcStride apart) to row
+// dstRows[i] of dst (rows dstStride apart).
+func CopyRows(dst []float64, dstStride int, src []float64, srcStride int, dstRows, srcRows []int32, C int) {
+	for i, r := range srcRows {
 		for j := range C {
-			kc[int(dst[i])*C+j] = qkv[int(s)*3*C+C+j]
-			vc[int(dst[i])*C+j] = qkv[int(s)*3*C+2*C+j]
+			dst[int(dstRows[i])*dstStride+j] = src[int(r)*srcStride+j]
 		}
 	}
 }
