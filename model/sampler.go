@@ -32,7 +32,7 @@ type decodeScratch struct {
 	x, h, qkv, att, proj, fc, mean, rstd []float32
 	logits                               []float32 // batch × vocabulary: what predicts each sequence's next token
 	tokens, pos, lens, rows, slots       []int32
-	allowed, offsets                     []int32 // the allowed tokens of every row, and where each row's begin
+	allowed, offsets                     []int32 // the allowed tokens of every row, and where each row's start
 	uniform, logp                        []float32
 	drawn                                []int32
 }
@@ -78,8 +78,13 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 	}
 	distinct, rowsOf := distinctSequences(prompts)
 	b := &Batch{Seqs: distinct}
-	for u, s := range distinct {
-		b.Scored = append(b.Scored, Scored{Seq: u, Index: len(s.Tokens)}) // the logits after the last token
+	for u, seq := range distinct {
+		b.Scored = append(b.Scored, Scored{Seq: u, Index: len(seq.Tokens)}) // the logits after the last token
+	}
+	upload := func(idx []int32) []int32 {
+		dev := be.allocIndex(len(idx))
+		be.uploadIndex(dev, idx)
+		return dev
 	}
 	for _, mb := range m.microBatches(b) {
 		p, err := m.forward(&mb.Batch)
@@ -93,32 +98,23 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 			for _, seqIdx := range rowsOf[mb.seqs[i]] {
 				seqs, scored = append(seqs, int32(seqIdx)), append(scored, int32(i))
 				for t := range seq.Tokens {
-					if d.capacity > 0 {
-						kvRows = append(kvRows, int32(i*p.key.seq+t))
-						kvSlots = append(kvSlots, int32(seqIdx*d.capacity+t))
-					}
+					kvRows = append(kvRows, int32(i*p.key.seq+t))
+					kvSlots = append(kvSlots, int32(seqIdx*d.capacity+t))
 				}
 			}
 		}
-		d.copyRows(s.logits, V, data[float32](p.logits.Value().(*tensor.Dense)), V, seqs, scored, V)
-		for l, node := range p.qkv[:len(d.k)] {
+		be.copyRows(s.logits, V, data[float32](p.logits.Value().(*tensor.Dense)), V, upload(seqs), upload(scored), V)
+		if d.capacity == 0 {
+			continue
+		}
+		kvSlotsDev, kvRowsDev := upload(kvSlots), upload(kvRows)
+		for l, node := range p.qkv {
 			qkv := data[float32](node.Value().(*tensor.Dense))
-			d.copyRows(d.k[l], C, qkv[C:], 3*C, kvSlots, kvRows, C)
-			d.copyRows(d.v[l], C, qkv[2*C:], 3*C, kvSlots, kvRows, C)
+			be.copyRows(d.k[l], C, qkv[C:], 3*C, kvSlotsDev, kvRowsDev, C)
+			be.copyRows(d.v[l], C, qkv[2*C:], 3*C, kvSlotsDev, kvRowsDev, C)
 		}
 	}
 	return d, nil
-}
-
-// copyRows runs the backend's CopyRows with row indices from the host.
-func (d *Decoder) copyRows(dst []float32, dstStride int, src []float32, srcStride int, dstRows, srcRows []int32, C int) {
-	if len(srcRows) == 0 {
-		return
-	}
-	to, from := d.be.allocIndex(len(dstRows)), d.be.allocIndex(len(srcRows))
-	d.be.uploadIndex(to, dstRows)
-	d.be.uploadIndex(from, srcRows)
-	d.be.copyRows(dst, dstStride, src, srcStride, to, from, C)
 }
 
 // distinctSequences returns the distinct sequences among seqs, in order of first appearance,
