@@ -43,21 +43,11 @@ func newShadow(t *testing.T) (*shadow, *backend[float32]) {
 		dtype: tensor.Float32,
 		alloc: func(n int) []float32 {
 			sh.allocs++
-			a := shadowAlloc[float32]{addr: make([]float32, n), values: make([]float32, n)}
-			for i := range a.addr {
-				a.addr[i] = poison.float
-			}
-			sh.floats = append(sh.floats, a)
-			return a.addr
+			return shadowAllocate(&sh.floats, n, poison.float)
 		},
 		allocIndex: func(n int) []int32 {
 			sh.allocs++
-			a := shadowAlloc[int32]{addr: make([]int32, n), values: make([]int32, n)}
-			for i := range a.addr {
-				a.addr[i] = poison.index
-			}
-			sh.ints = append(sh.ints, a)
-			return a.addr
+			return shadowAllocate(&sh.ints, n, poison.index)
 		},
 		upload:        func(dst, src []float32) { copy(f(dst), src) },
 		uploadIndex:   func(dst, src []int32) { copy(ix(dst), src) },
@@ -137,6 +127,16 @@ func (sh *shadow) float(s []float32) []float32 {
 
 func (sh *shadow) index(s []int32) []int32 {
 	return shadowValues(sh.t, sh.ints, s, func(x int32) bool { return x == poison.index })
+}
+
+// shadowAllocate adds an allocation of n elements to allocs and returns its poisoned address.
+func shadowAllocate[E float32 | int32](allocs *[]shadowAlloc[E], n int, poison E) []E {
+	a := shadowAlloc[E]{addr: make([]E, n), values: make([]E, n)}
+	for i := range a.addr {
+		a.addr[i] = poison
+	}
+	*allocs = append(*allocs, a)
+	return a.addr
 }
 
 // shadowValues returns the shadow of s, a slice of one of the allocations; it fails the test
