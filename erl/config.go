@@ -213,14 +213,31 @@ func (c *Config) Validate() error {
 	if err := c.Optim.Validate(); err != nil {
 		return fmt.Errorf("optim: %w", err)
 	}
-	if need := c.longestContext(); need.tokens > mc.ContextLen || need.lastPos >= mc.ContextLen {
+	if need, ok := c.fits(mc); !ok {
 		return fmt.Errorf("the longest context needs %d tokens and position %d, beyond the %s model's context length %d: shorten reflection_len or memory_shown",
 			need.tokens, need.lastPos, c.Size, mc.ContextLen)
 	}
 	return nil
 }
 
+// CheckPolicy reports a policy too small for this config's contexts: above all one from a
+// checkpoint of an older erlgo, whose table of positions is shorter than the board and text
+// positions this version numbers its contexts with.
+func (c Config) CheckPolicy(mc model.Config) error {
+	if need, ok := c.fits(mc); !ok {
+		return fmt.Errorf("the policy holds %d positions, but this version's contexts need %d tokens and position %d: a checkpoint of an older erlgo cannot be evaluated or resumed by this one",
+			mc.ContextLen, need.tokens, need.lastPos)
+	}
+	return nil
+}
+
 type contextNeed struct{ tokens, lastPos int }
+
+// fits reports whether a model of config mc holds the longest context of c, and what that needs.
+func (c Config) fits(mc model.Config) (contextNeed, bool) {
+	need := c.longestContext()
+	return need, need.tokens <= mc.ContextLen && need.lastPos < mc.ContextLen
+}
 
 // longestContext bounds the longest context a run builds: a reflection context with a full
 // memory on the largest board, followed by a full reflection.

@@ -616,3 +616,37 @@ func TestAdaptiveCurriculum(t *testing.T) {
 		t.Errorf("after one step of %d levels, %d lengths' estimates moved: %v", cfg.Batch, changed, tr.Lengths.Success)
 	}
 }
+
+// TestOlderCheckpointsAreRefused: a checkpoint whose run state lacks a part this version keeps,
+// or whose policy holds fewer positions than this version's contexts number, is refused with
+// an error that says which, not with a failure in the middle of a step.
+func TestOlderCheckpointsAreRefused(t *testing.T) {
+	cfg := testConfig(AlgoRLVR)
+	tr := newTestTrainer(t, cfg)
+	path := filepath.Join(t.TempDir(), "run.safetensors")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := model.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := maps.Clone(ck.Extra)
+	delete(extra, metaLengths)
+	older := filepath.Join(t.TempDir(), "older.safetensors")
+	if err := model.SaveCheckpoint(older, ck.Model, ck.Optim, extra); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResumeTrainer(older, nil); err == nil || !strings.Contains(err.Error(), metaLengths) {
+		t.Errorf("resuming a checkpoint without %q: error %v, want one that names it", metaLengths, err)
+	}
+
+	if err := cfg.CheckPolicy(tr.Policy.Config); err != nil {
+		t.Errorf("this version's policy: %v", err)
+	}
+	short := tr.Policy.Config
+	short.ContextLen = 256 // the position table before board positions were numbered from the player
+	if err := cfg.CheckPolicy(short); err == nil || !strings.Contains(err.Error(), "older erlgo") {
+		t.Errorf("a policy of %d positions: error %v, want one that says it is from an older erlgo", short.ContextLen, err)
+	}
+}

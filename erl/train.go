@@ -193,6 +193,11 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, key := range []string{metaRunConfig, metaStep, metaMemory, metaTotals, metaLengths} {
+		if _, ok := ck.Extra[key]; !ok {
+			return nil, fmt.Errorf("%s: cannot resume: its run state has no %q (a checkpoint of an older erlgo, or not of a training run)", path, key)
+		}
+	}
 	var cfg Config
 	var step int
 	var mem Memory
@@ -213,7 +218,7 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	if extend != nil {
 		extend(&cfg)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), cfg.CheckPolicy(ck.Model.Config)); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	t, err := newTrainer(cfg, ck.Model, ck.Optim)

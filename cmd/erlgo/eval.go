@@ -47,6 +47,9 @@ func runEval(sio stdio, args []string) error {
 			return fmt.Errorf("%s: run config: %w", *ckpt, err)
 		}
 	}
+	if err := cfg.CheckPolicy(ck.Model.Config); err != nil {
+		return fmt.Errorf("%s: %w", *ckpt, err)
+	}
 	if *env != "" {
 		cfg.Env = *env
 	}

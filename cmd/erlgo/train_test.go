@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/erlgo/erlgo/model"
 )
 
 // TestTrainThenEval trains a few steps from a YAML config with flags over it, resumes the run,
@@ -67,6 +71,23 @@ func TestTrainThenEval(t *testing.T) {
 	}
 	if code, _, errb := erlgo("", "eval", "--checkpoint", levels); code != 1 || !strings.Contains(errb, levels) {
 		t.Fatalf("eval of a file that is not a checkpoint: exit %d, %q", code, errb)
+	}
+	// A policy of an older erlgo, whose 256 positions this version's contexts overrun.
+	cfg, err := model.NewConfig(model.Small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ContextLen = 256
+	older, err := model.New(cfg, tensor.Float32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	olderPath := filepath.Join(dir, "older.safetensors")
+	if err := model.SaveCheckpoint(olderPath, older, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errb := erlgo("", "eval", "--checkpoint", olderPath, "--levels", levels); code != 1 || !strings.Contains(errb, "older erlgo") {
+		t.Fatalf("eval of an older erlgo's checkpoint: exit %d, %q", code, errb)
 	}
 	if code, _, errb := erlgo("", "train", "--batch", "0"); code != 2 || !strings.Contains(errb, "batch") {
 		t.Fatalf("train --batch 0: exit %d, %q", code, errb)
