@@ -26,14 +26,16 @@ var attentionCases = []attentionCase{
 	{1, 96, 48, 3, []int32{64}}, // a length on a block boundary
 }
 
-func TestAttention(t *testing.T) {
+func TestAttention(t *testing.T) { forEachSet(t, testAttention) }
+
+func testAttention(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, c := range attentionCases {
 		B, T, C, NH := c.B, c.T, c.C, c.NH
 		qkv := randn(rng, B*T*3*C, 1)
 		dout := randn(rng, B*T*C, 1)
 		out, att := poisoned(B*T*C), poisoned(B*NH*T*T)
-		AttentionForward(out, att, qkv, c.lens, B, T, C, NH)
+		k.AttentionForward(out, att, qkv, c.lens, B, T, C, NH)
 		wantOut, wantAtt := make([]float64, B*T*C), make([]float64, B*NH*T*T)
 		ref.AttentionForward(wantOut, wantAtt, to64(qkv), c.lens, B, T, C, NH)
 		checkClose(t, c.String()+"/out", out, wantOut, 1e-5)
@@ -43,22 +45,24 @@ func TestAttention(t *testing.T) {
 		ref.AttentionBackward(wantD, to64(dout), to64(qkv), wantAtt, c.lens, B, T, C, NH)
 		for _, scratch := range [][]float32{nil, poisoned(B * NH * T * T)} {
 			dqkv := poisoned(B * T * 3 * C)
-			AttentionBackward(dqkv, scratch, dout, qkv, att, c.lens, B, T, C, NH)
+			k.AttentionBackward(dqkv, scratch, dout, qkv, att, c.lens, B, T, C, NH)
 			checkClose(t, fmt.Sprintf("%v/dqkv/scratch=%v", c, scratch != nil), dqkv, wantD, 1e-4)
 		}
 	}
 }
 
-func TestAttentionGrad(t *testing.T) {
+func TestAttentionGrad(t *testing.T) { forEachSet(t, testAttentionGrad) }
+
+func testAttentionGrad(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, c := range []attentionCase{{3, 7, 12, 3, []int32{0, 3, 7}}, {1, 35, 8, 2, []int32{34}}} {
 		B, T, C, NH := c.B, c.T, c.C, c.NH
 		qkv := randn(rng, B*T*3*C, 1)
 		dout := randn(rng, B*T*C, 1)
 		out, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
-		AttentionForward(out, att, qkv, c.lens, B, T, C, NH)
+		k.AttentionForward(out, att, qkv, c.lens, B, T, C, NH)
 		dqkv := make([]float32, B*T*3*C)
-		AttentionBackward(dqkv, nil, dout, qkv, att, c.lens, B, T, C, NH)
+		k.AttentionBackward(dqkv, nil, dout, qkv, att, c.lens, B, T, C, NH)
 		x := to64(qkv)
 		f := func() []float64 {
 			y, p := make([]float64, B*T*C), make([]float64, B*NH*T*T)
@@ -72,14 +76,16 @@ func TestAttentionGrad(t *testing.T) {
 // TestAttentionMask changes everything at padded positions and checks that nothing the
 // valid positions produce changes, in either pass. The loss of padded queries is masked,
 // so their dout is zero.
-func TestAttentionMask(t *testing.T) {
+func TestAttentionMask(t *testing.T) { forEachSet(t, testAttentionMask) }
+
+func testAttentionMask(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	const B, T, C, NH = 3, 37, 16, 2
 	lens := []int32{0, 20, 33}
 	run := func(qkv, dout []float32) (out, att, dqkv []float32) {
 		out, att, dqkv = poisoned(B*T*C), poisoned(B*NH*T*T), poisoned(B*T*3*C)
-		AttentionForward(out, att, qkv, lens, B, T, C, NH)
-		AttentionBackward(dqkv, nil, dout, qkv, att, lens, B, T, C, NH)
+		k.AttentionForward(out, att, qkv, lens, B, T, C, NH)
+		k.AttentionBackward(dqkv, nil, dout, qkv, att, lens, B, T, C, NH)
 		return out, att, dqkv
 	}
 	qkv := randn(rng, B*T*3*C, 1)

@@ -9,13 +9,15 @@ import (
 
 // TestAttentionStep holds the sampler's one-query attention to its reference and to the
 // last valid row of AttentionForward over the same keys and values.
-func TestAttentionStep(t *testing.T) {
+func TestAttentionStep(t *testing.T) { forEachSet(t, testAttentionStep) }
+
+func testAttentionStep(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	const B, T, C, NH, capacity = 3, 9, 12, 3, 11
 	lens := []int32{0, 4, 9}
 	qkv := randn(rng, B*T*3*C, 1)
 	full, att := make([]float32, B*T*C), make([]float32, B*NH*T*T)
-	AttentionForward(full, att, qkv, lens, B, T, C, NH)
+	k.AttentionForward(full, att, qkv, lens, B, T, C, NH)
 
 	// The caches hold each sequence's keys and values; rows past its length hold noise.
 	kc, vc := randn(rng, B*capacity*C, 10), randn(rng, B*capacity*C, 10)
@@ -31,7 +33,7 @@ func TestAttentionStep(t *testing.T) {
 		}
 	}
 	out := poisoned(B * C)
-	AttentionStep(out, last, kc, vc, lens, B, capacity, C, NH)
+	k.AttentionStep(out, last, kc, vc, lens, B, capacity, C, NH)
 
 	want := make([]float64, B*C)
 	ref.AttentionStep(want, to64(last), to64(kc), to64(vc), lens, B, capacity, C, NH)
@@ -48,7 +50,9 @@ func TestAttentionStep(t *testing.T) {
 // TestCopyRows holds the row copies to their reference, for strides and widths that are not
 // multiples of anything and a source that starts mid-row (as the keys of packed q|k|v do), and
 // checks that rows not written keep their values.
-func TestCopyRows(t *testing.T) {
+func TestCopyRows(t *testing.T) { forEachSet(t, testCopyRows) }
+
+func testCopyRows(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, c := range []struct{ srcRows, dstRows, C, srcStride, dstStride, offset, n int }{
 		{1, 1, 1, 1, 1, 0, 1},
@@ -64,7 +68,7 @@ func TestCopyRows(t *testing.T) {
 			}
 			dst := randn(rng, c.dstRows*c.dstStride, 1)
 			want := to64(dst)
-			CopyRows(dst, c.dstStride, src, c.srcStride, to, from, c.C)
+			k.CopyRows(dst, c.dstStride, src, c.srcStride, to, from, c.C)
 			ref.CopyRows(want, c.dstStride, to64(src), c.srcStride, to, from, c.C)
 			checkClose(t, "rows", dst, want, 0)
 		})

@@ -33,5 +33,8 @@
 // calls the kernels through a backend that owns the memory its slices point into as well as
 // the arithmetic, and reads or writes that memory only through the backend's upload and
 // download; so a GPU implementation can take slices whose data is device memory, which only it
-// dereferences, and be held to the references here by the same tests.
+// dereferences. The tests that hold the kernels to their references run on every implementation
+// in their kernelSets: the host's, and the host's kernels on a shadow device whose memory the
+// host cannot read (package internal/shadow), reached as a GPU implementation would be, through
+// an adapter that uploads each argument, runs and downloads.
 package kernels

@@ -11,7 +11,9 @@ import (
 // paths run.
 var elementwiseSizes = [][2]int{{1, 1}, {3, 7}, {400, 130}}
 
-func TestAdd(t *testing.T) {
+func TestAdd(t *testing.T) { forEachSet(t, testAdd) }
+
+func testAdd(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, s := range elementwiseSizes {
 		n := s[0] * s[1]
@@ -26,13 +28,15 @@ func TestAdd(t *testing.T) {
 			case "b":
 				out = b
 			}
-			Add(out, a, b)
+			k.Add(out, a, b)
 			checkClose(t, fmt.Sprintf("n=%d/out aliases %s", n, alias), out, want, 1e-6)
 		}
 	}
 }
 
-func TestAddBiasSumRows(t *testing.T) {
+func TestAddBiasSumRows(t *testing.T) { forEachSet(t, testAddBiasSumRows) }
+
+func testAddBiasSumRows(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, s := range elementwiseSizes {
 		N, C := s[0], s[1]
@@ -40,11 +44,11 @@ func TestAddBiasSumRows(t *testing.T) {
 		x, bias, dout := randn(rng, N*C, 1), randn(rng, C, 1), randn(rng, N*C, 1)
 		want := to64(x)
 		ref.AddBias(want, to64(bias), N, C)
-		AddBias(x, bias, N, C)
+		k.AddBias(x, bias, N, C)
 		checkClose(t, name+"/AddBias", x, want, 1e-6)
 
 		dbias := poisoned(C)
-		SumRows(dbias, dout, N, C)
+		k.SumRows(dbias, dout, N, C)
 		wantDbias := make([]float64, C)
 		ref.SumRows(wantDbias, to64(dout), N, C)
 		checkClose(t, name+"/SumRows", dbias, wantDbias, 1e-5)

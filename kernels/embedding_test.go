@@ -7,7 +7,9 @@ import (
 	"github.com/erlgo/erlgo/kernels/ref"
 )
 
-func TestEmbedding(t *testing.T) {
+func TestEmbedding(t *testing.T) { forEachSet(t, testEmbedding) }
+
+func testEmbedding(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, s := range [][3]int{{1, 1, 1}, {7, 5, 3}, {500, 11, 70}} {
 		N, V, C := s[0], s[1], s[2]
@@ -18,7 +20,7 @@ func TestEmbedding(t *testing.T) {
 		wte, wpe, dout := randn(rng, V*C, 1), randn(rng, maxT*C, 1), randn(rng, N*C, 1)
 
 		out := poisoned(N * C)
-		EmbeddingForward(out, wte, wpe, tokens, pos, C)
+		k.EmbeddingForward(out, wte, wpe, tokens, pos, C)
 		want := make([]float64, N*C)
 		ref.EmbeddingForward(want, to64(wte), to64(wpe), tokens, pos, C)
 		checkClose(t, name+"/out", out, want, 1e-6)
@@ -26,20 +28,22 @@ func TestEmbedding(t *testing.T) {
 		// The backward pass accumulates, so it starts from gradients already there.
 		dwte, dwpe := randn(rng, V*C, 1), randn(rng, maxT*C, 1)
 		wantDwte, wantDwpe := to64(dwte), to64(dwpe)
-		EmbeddingBackward(dwte, dwpe, dout, tokens, pos, C)
+		k.EmbeddingBackward(dwte, dwpe, dout, tokens, pos, C)
 		ref.EmbeddingBackward(wantDwte, wantDwpe, to64(dout), tokens, pos, C)
 		checkClose(t, name+"/dwte", dwte, wantDwte, 1e-5)
 		checkClose(t, name+"/dwpe", dwpe, wantDwpe, 1e-5)
 	}
 }
 
-func TestEmbeddingGrad(t *testing.T) {
+func TestEmbeddingGrad(t *testing.T) { forEachSet(t, testEmbeddingGrad) }
+
+func testEmbeddingGrad(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	const N, V, C, maxT = 12, 5, 3, 4
 	tokens, pos := randIndices(rng, N, V), randIndices(rng, N, maxT)
 	wte, wpe, dout := to64(randn(rng, V*C, 1)), to64(randn(rng, maxT*C, 1)), randn(rng, N*C, 1)
 	dwte, dwpe := make([]float32, V*C), make([]float32, maxT*C)
-	EmbeddingBackward(dwte, dwpe, dout, tokens, pos, C)
+	k.EmbeddingBackward(dwte, dwpe, dout, tokens, pos, C)
 	f := func() []float64 {
 		y := make([]float64, N*C)
 		ref.EmbeddingForward(y, wte, wpe, tokens, pos, C)
@@ -49,7 +53,9 @@ func TestEmbeddingGrad(t *testing.T) {
 	checkGrad(t, "dwpe", dwpe, wpe, f, to64(dout), 1e-5)
 }
 
-func TestGatherScatterRows(t *testing.T) {
+func TestGatherScatterRows(t *testing.T) { forEachSet(t, testGatherScatterRows) }
+
+func testGatherScatterRows(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, s := range [][3]int{{1, 1, 1}, {6, 4, 3}, {400, 300, 130}} {
 		R, rows, C := s[0], s[1], s[2]
@@ -58,13 +64,13 @@ func TestGatherScatterRows(t *testing.T) {
 		x, dout := randn(rng, rows*C, 1), randn(rng, R*C, 1)
 
 		out := poisoned(R * C)
-		GatherRows(out, x, idx, C)
+		k.GatherRows(out, x, idx, C)
 		want := make([]float64, R*C)
 		ref.GatherRows(want, to64(x), idx, C)
 		checkClose(t, name+"/gather", out, want, 0)
 
 		dx := poisoned(rows * C)
-		ScatterRows(dx, dout, idx, rows, C)
+		k.ScatterRows(dx, dout, idx, rows, C)
 		wantDx := make([]float64, rows*C)
 		ref.ScatterRows(wantDx, to64(dout), idx, rows, C)
 		checkClose(t, name+"/scatter", dx, wantDx, 1e-5)

@@ -61,7 +61,9 @@ func gemmC(rng *rand.Rand, rows, ld, n int, beta float32) []float32 {
 
 func gemmTol(k int) float64 { return 1e-6 * math.Sqrt(float64(max(k, 1))) }
 
-func TestGemm(t *testing.T) {
+func TestGemm(t *testing.T) { forEachSet(t, testGemm) }
+
+func testGemm(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, c := range gemmCases {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
@@ -72,13 +74,15 @@ func TestGemm(t *testing.T) {
 			got := gemmC(rng, c.m, ldc, c.n, c.beta)
 			want := to64(got)
 			ref.Gemm(tr[0], tr[1], c.m, c.n, c.k, float64(c.alpha), to64(a), lda, to64(b), ldb, float64(c.beta), want, ldc)
-			Gemm(tr[0], tr[1], c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
+			k.Gemm(tr[0], tr[1], c.m, c.n, c.k, c.alpha, a, lda, b, ldb, c.beta, got, ldc)
 			checkClose(t, name, got, want, gemmTol(c.k))
 		}
 	}
 }
 
-func TestGemmStridedBatched(t *testing.T) {
+func TestGemmStridedBatched(t *testing.T) { forEachSet(t, testGemmStridedBatched) }
+
+func testGemmStridedBatched(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	const batch = 3
 	for _, c := range []gemmCase{{7, 5, 3, 1, 1, 0}, {20, 30, 40, 0, 0.5, 1}, {6, 4, 0, 0, 1, 0}} {
@@ -102,7 +106,7 @@ func TestGemmStridedBatched(t *testing.T) {
 				for i := range batch {
 					ref.Gemm(tr[0], tr[1], c.m, c.n, c.k, float64(c.alpha), a64[i*strideA:], lda, b64[i*strideB:], ldb, float64(c.beta), want[i*strideC:], ldc)
 				}
-				GemmStridedBatched(tr[0], tr[1], c.m, c.n, c.k, c.alpha, a, lda, strideA, b, ldb, strideB, c.beta, got, ldc, strideC, batch)
+				k.GemmStridedBatched(tr[0], tr[1], c.m, c.n, c.k, c.alpha, a, lda, strideA, b, ldb, strideB, c.beta, got, ldc, strideC, batch)
 				checkClose(t, name, got, want, gemmTol(c.k))
 			}
 		}

@@ -11,7 +11,9 @@ import (
 // two column blocks of the backward pass and ends off a cache line.
 var layerNormSizes = [][2]int{{1, 1}, {3, 7}, {5, 64}, {300, 130}}
 
-func TestLayerNorm(t *testing.T) {
+func TestLayerNorm(t *testing.T) { forEachSet(t, testLayerNorm) }
+
+func testLayerNorm(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, s := range layerNormSizes {
 		N, C := s[0], s[1]
@@ -23,7 +25,7 @@ func TestLayerNorm(t *testing.T) {
 		}
 		w, b, dout := randn(rng, C, 1), randn(rng, C, 1), randn(rng, N*C, 1)
 		out, mean, rstd := poisoned(N*C), poisoned(N), poisoned(N)
-		LayerNormForward(out, mean, rstd, x, w, b, N, C)
+		k.LayerNormForward(out, mean, rstd, x, w, b, N, C)
 		wantOut, wantMean, wantRstd := make([]float64, N*C), make([]float64, N), make([]float64, N)
 		ref.LayerNormForward(wantOut, wantMean, wantRstd, to64(x), to64(w), to64(b), N, C)
 		checkClose(t, name+"/out", out, wantOut, 1e-5)
@@ -31,7 +33,7 @@ func TestLayerNorm(t *testing.T) {
 		checkClose(t, name+"/rstd", rstd, wantRstd, 1e-5)
 
 		inference := poisoned(N * C)
-		LayerNormForward(inference, nil, nil, x, w, b, N, C)
+		k.LayerNormForward(inference, nil, nil, x, w, b, N, C)
 		checkClose(t, name+"/out without mean and rstd", inference, wantOut, 1e-5)
 
 		wantDx, wantDw, wantDb := make([]float64, N*C), make([]float64, C), make([]float64, C)
@@ -48,7 +50,7 @@ func TestLayerNorm(t *testing.T) {
 			if want == "dbias" || want == "all" {
 				db = poisoned(C)
 			}
-			LayerNormBackward(dx, dw, db, dout, x, w, mean, rstd, N, C)
+			k.LayerNormBackward(dx, dw, db, dout, x, w, mean, rstd, N, C)
 			if dx != nil {
 				checkClose(t, name+"/"+want+"/dx", dx, wantDx, 1e-4)
 			}
@@ -62,16 +64,18 @@ func TestLayerNorm(t *testing.T) {
 	}
 }
 
-func TestLayerNormGrad(t *testing.T) {
+func TestLayerNormGrad(t *testing.T) { forEachSet(t, testLayerNormGrad) }
+
+func testLayerNormGrad(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, s := range layerNormSizes[:3] {
 		N, C := s[0], s[1]
 		name := fmt.Sprintf("N=%d,C=%d", N, C)
 		x, w, b, dout := randn(rng, N*C, 1), randn(rng, C, 1), randn(rng, C, 1), randn(rng, N*C, 1)
 		out, mean, rstd := make([]float32, N*C), make([]float32, N), make([]float32, N)
-		LayerNormForward(out, mean, rstd, x, w, b, N, C)
+		k.LayerNormForward(out, mean, rstd, x, w, b, N, C)
 		dx, dw, db := make([]float32, N*C), make([]float32, C), make([]float32, C)
-		LayerNormBackward(dx, dw, db, dout, x, w, mean, rstd, N, C)
+		k.LayerNormBackward(dx, dw, db, dout, x, w, mean, rstd, N, C)
 
 		x64, w64, b64 := to64(x), to64(w), to64(b)
 		f := func() []float64 {

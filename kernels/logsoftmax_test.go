@@ -20,7 +20,9 @@ func logSoftmaxInputs(rng *rand.Rand, N, V int) (logits []float32, targets []int
 	return logits, targets
 }
 
-func TestLogSoftmaxGather(t *testing.T) {
+func TestLogSoftmaxGather(t *testing.T) { forEachSet(t, testLogSoftmaxGather) }
+
+func testLogSoftmaxGather(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	for _, s := range [][2]int{{1, 1}, {5, 13}, {300, 211}} {
 		N, V := s[0], s[1]
@@ -28,33 +30,35 @@ func TestLogSoftmaxGather(t *testing.T) {
 		logits, targets := logSoftmaxInputs(rng, N, V)
 		dlogp := randn(rng, N, 1)
 		logp, lse := poisoned(N), poisoned(N)
-		LogSoftmaxGatherForward(logp, lse, logits, targets, N, V)
+		k.LogSoftmaxGatherForward(logp, lse, logits, targets, N, V)
 		wantLogp, wantLse := make([]float64, N), make([]float64, N)
 		ref.LogSoftmaxGatherForward(wantLogp, wantLse, to64(logits), targets, N, V)
 		checkClose(t, name+"/logp", logp, wantLogp, 1e-5)
 		checkClose(t, name+"/lse", lse, wantLse, 1e-5)
 
 		withoutLse := poisoned(N)
-		LogSoftmaxGatherForward(withoutLse, nil, logits, targets, N, V)
+		k.LogSoftmaxGatherForward(withoutLse, nil, logits, targets, N, V)
 		checkClose(t, name+"/logp without lse", withoutLse, wantLogp, 1e-5)
 
 		dlogits := poisoned(N * V)
-		LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse, targets, N, V)
+		k.LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse, targets, N, V)
 		want := make([]float64, N*V)
 		ref.LogSoftmaxGatherBackward(want, to64(dlogp), to64(logits), targets, N, V)
 		checkClose(t, name+"/dlogits", dlogits, want, 1e-5)
 	}
 }
 
-func TestLogSoftmaxGatherGrad(t *testing.T) {
+func TestLogSoftmaxGatherGrad(t *testing.T) { forEachSet(t, testLogSoftmaxGatherGrad) }
+
+func testLogSoftmaxGatherGrad(t *testing.T, k kernelSet) {
 	rng := newRand(t)
 	const N, V = 9, 17
 	logits, targets := logSoftmaxInputs(rng, N, V)
 	dlogp := randn(rng, N, 1)
 	logp, lse := make([]float32, N), make([]float32, N)
-	LogSoftmaxGatherForward(logp, lse, logits, targets, N, V)
+	k.LogSoftmaxGatherForward(logp, lse, logits, targets, N, V)
 	dlogits := make([]float32, N*V)
-	LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse, targets, N, V)
+	k.LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse, targets, N, V)
 	x := to64(logits)
 	f := func() []float64 {
 		y := make([]float64, N)

@@ -1,54 +1,28 @@
 package model
 
 import (
-	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
-	"unsafe"
 
 	"gorgonia.org/tensor"
+
+	"github.com/erlgo/erlgo/internal/shadow"
 )
 
-// shadow is a float32 backend whose memory the host cannot read, as a device's: a test double
-// for the GPU that runs package kernels. Each allocation hands out a poisoned Go slice as its
-// address and keeps the values in a shadow slice that only the backend's functions reach. Code
-// outside the backend that reads a tensor's data directly reads NaN (or, for indices, an id far
-// out of range); what it writes there is lost, and the next call that touches that allocation
-// reports it.
-type shadow struct {
-	t      *testing.T
-	floats []shadowAlloc[float32]
-	ints   []shadowAlloc[int32]
-	allocs int // allocations so far
-}
-
-type shadowAlloc[E float32 | int32] struct {
-	addr, values []E
-}
-
-const floatPoison = 0x7fc0dead // a NaN with a payload no arithmetic produces
-
-var poison = struct {
-	float float32
-	index int32
-}{math.Float32frombits(floatPoison), -0x5eed}
-
-func newShadow(t *testing.T) (*shadow, *backend[float32]) {
-	sh := &shadow{t: t}
+// newShadow returns a float32 backend whose memory the host cannot read, as a device's (package
+// shadow): a test double for the GPU that runs package kernels. Code outside the backend that
+// reads a tensor's data directly reads poison, and what it writes there is reported. Ops run on
+// the TapeMachine's goroutine, not the test's, so misuse is reported with Errorf.
+func newShadow(t *testing.T) (*shadow.Memory, *backend[float32]) {
+	sh := &shadow.Memory{Report: func(msg string) { t.Error(msg) }}
 	h := cpuKernels
-	f, ix := sh.float, sh.index
+	f, ix := sh.Floats, sh.Indices
 	be := &backend[float32]{
-		dtype: tensor.Float32,
-		alloc: func(n int) []float32 {
-			sh.allocs++
-			return shadowAllocate(&sh.floats, n, poison.float)
-		},
-		allocIndex: func(n int) []int32 {
-			sh.allocs++
-			return shadowAllocate(&sh.ints, n, poison.index)
-		},
+		dtype:         tensor.Float32,
+		alloc:         sh.Alloc,
+		allocIndex:    sh.AllocIndex,
 		upload:        func(dst, src []float32) { copy(f(dst), src) },
 		uploadIndex:   func(dst, src []int32) { copy(ix(dst), src) },
 		download:      func(dst, src []float32) { copy(dst, f(src)) },
@@ -121,50 +95,6 @@ func onShadow(t *testing.T, m *Model) *Model {
 	return dup
 }
 
-func (sh *shadow) float(s []float32) []float32 {
-	return shadowValues(sh.t, sh.floats, s, func(x float32) bool { return math.Float32bits(x) == floatPoison })
-}
-
-func (sh *shadow) index(s []int32) []int32 {
-	return shadowValues(sh.t, sh.ints, s, func(x int32) bool { return x == poison.index })
-}
-
-// shadowAllocate adds an allocation of n elements to allocs and returns its poisoned address.
-func shadowAllocate[E float32 | int32](allocs *[]shadowAlloc[E], n int, poison E) []E {
-	a := shadowAlloc[E]{addr: make([]E, n), values: make([]E, n)}
-	for i := range a.addr {
-		a.addr[i] = poison
-	}
-	*allocs = append(*allocs, a)
-	return a.addr
-}
-
-// shadowValues returns the shadow of s, a slice of one of the allocations; it fails the test
-// if s is not backend memory, or if someone wrote over the poison of what s covers. Ops run on
-// the TapeMachine's goroutine, not the test's, so it reports with Errorf and carries on.
-func shadowValues[E float32 | int32](t *testing.T, allocs []shadowAlloc[E], s []E, poisoned func(E) bool) []E {
-	if s == nil {
-		return nil
-	}
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(s)))
-	for _, a := range allocs {
-		base := uintptr(unsafe.Pointer(unsafe.SliceData(a.addr)))
-		off := int(p-base) / int(unsafe.Sizeof(s[0]))
-		if p < base || off+len(s) > len(a.addr) {
-			continue
-		}
-		for i := off; i < off+len(s); i++ {
-			if !poisoned(a.addr[i]) {
-				t.Errorf("element %d of a backend allocation of %d was written from the host", i, len(a.addr))
-				break
-			}
-		}
-		return a.values[off : off+len(s)]
-	}
-	t.Errorf("a slice of %d that is not backend memory reached the backend", len(s))
-	return s
-}
-
 // TestDeviceMemoryParity runs training steps on a backend whose memory the host cannot read
 // and on the host's, from the same weights and batches: losses, gradients, updated weights,
 // moments and logits must be the same bits, a checkpoint written from the shadow backend must
@@ -232,11 +162,11 @@ func TestDeviceMemoryParity(t *testing.T) {
 			t.Errorf("step %d: gradient norm %v on the host, %v on shadow memory", step, normHost, normDevice)
 		}
 		if step == 0 {
-			allocsAfterFirst = sh.allocs
+			allocsAfterFirst = sh.Allocs
 		}
 	}
-	if sh.allocs != allocsAfterFirst {
-		t.Errorf("steps after the first allocated %d tensors on the backend; want none", sh.allocs-allocsAfterFirst)
+	if sh.Allocs != allocsAfterFirst {
+		t.Errorf("steps after the first allocated %d tensors on the backend; want none", sh.Allocs-allocsAfterFirst)
 	}
 	for i, p := range onHost.Params {
 		same(p.Name, p.Value, onDevice.Params[i].Value)
