@@ -85,11 +85,14 @@ func NewAdamW(cfg OptimConfig, params []*Param) (*AdamW, error) {
 // decay applies to matrices only, not to biases and LayerNorm gains. It returns the norm before
 // clipping and the learning rate used.
 func (o *AdamW) Update(params []*Param) (gradNorm, lr float64, err error) {
-	var sq float64
-	for _, p := range params {
-		sq += memoryOf(p.Grad).sumSquares(p.Grad)
+	if len(params) == 0 {
+		return 0, 0, fmt.Errorf("model: no parameters to update")
 	}
-	gradNorm = math.Sqrt(sq)
+	grads := make([]*tensor.Dense, len(params))
+	for i, p := range params {
+		grads[i] = p.Grad
+	}
+	gradNorm = math.Sqrt(memoryOf(grads[0]).sumSquares(grads))
 	if math.IsNaN(gradNorm) || math.IsInf(gradNorm, 0) {
 		return gradNorm, 0, fmt.Errorf("model: the gradient norm is %v", gradNorm)
 	}

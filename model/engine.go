@@ -77,7 +77,8 @@ type memory interface {
 	zero(t *tensor.Dense)
 	// accumulate adds g into acc.
 	accumulate(acc, g *tensor.Dense)
-	sumSquares(t *tensor.Dense) float64
+	// sumSquares is the sum of the squares of the elements of ts, read back once.
+	sumSquares(ts []*tensor.Dense) float64
 	// adamW scales grad by gradScale, then steps param and its moments m and v.
 	adamW(param, grad, m, v *tensor.Dense, gradScale, lr, beta1, beta2, eps, weightDecay float64, step int)
 	// build compiles the model's graph for a batch shape on this backend.
@@ -126,7 +127,13 @@ func (e engine[T]) accumulate(acc, g *tensor.Dense) {
 	e.be.add(data[T](acc), data[T](acc), data[T](g))
 }
 
-func (e engine[T]) sumSquares(t *tensor.Dense) float64 { return e.be.sumSquares(data[T](t)) }
+func (e engine[T]) sumSquares(ts []*tensor.Dense) float64 {
+	xs := make([][]T, len(ts))
+	for i, t := range ts {
+		xs[i] = data[T](t)
+	}
+	return e.be.sumSquares(xs)
+}
 
 func (e engine[T]) adamW(param, grad, m, v *tensor.Dense, gradScale, lr, beta1, beta2, eps, weightDecay float64, step int) {
 	g := data[T](grad)

@@ -63,10 +63,13 @@ type backend[T float] struct {
 	embeddingForward         func(out, wte, wpe []T, tokens, pos []int32, C int)
 	attentionStep            func(out, qkv, kc, vc []T, lens []int32, B, capacity, C, NH int)
 	copyRows                 func(dst []T, dstStride int, src []T, srcStride int, dstRows, srcRows []int32, C int)
-	sumSquares               func(x []T) float64
-	adamW                    func(param, grad, m, v []T, lr, beta1, beta2, eps, weightDecay T, t int)
-	// objective evaluates Objective over the scored tokens and, when dlogp is not nil, writes
-	// dloss/dlogp there; the Terms it returns are the only values a training step reads back.
+	// sumSquares is the sum of the squares of every element of every slice: the square of the
+	// global gradient norm, read back once a step.
+	sumSquares func(xs [][]T) float64
+	adamW      func(param, grad, m, v []T, lr, beta1, beta2, eps, weightDecay T, t int)
+	// objective evaluates Objective over the scored tokens and returns its Terms, which a
+	// training step reads back to log; given dlogp, it writes dloss/dlogp there instead and its
+	// Terms are not read.
 	objective func(o Objective, s tokenStats[T], dlogp []T) Terms
 	// sample draws a token from each of B rows of logits (V columns): see sampleRows. Only
 	// float32 backends have it, as only float32 models decode.
@@ -82,7 +85,7 @@ var (
 		gatherRows: kernels.GatherRows, scatterRows: kernels.ScatterRows,
 		logSoftmaxGatherForward: kernels.LogSoftmaxGatherForward, logSoftmaxGatherBackward: kernels.LogSoftmaxGatherBackward,
 		embeddingForward: kernels.EmbeddingForward, attentionStep: kernels.AttentionStep, copyRows: kernels.CopyRows,
-		scale: kernels.Scale, sumSquares: kernels.SumSquares, adamW: kernels.AdamW,
+		scale: kernels.Scale, sumSquares: sumEach(kernels.SumSquares), adamW: kernels.AdamW,
 		objective: objectiveTerms[float32], sample: sampleRows,
 	})
 	references = withHostMemory(&backend[float64]{
@@ -99,10 +102,21 @@ var (
 			ref.LogSoftmaxGatherBackward(dlogits, dlogp, logits, targets, N, V)
 		},
 		embeddingForward: ref.EmbeddingForward, attentionStep: ref.AttentionStep, copyRows: ref.CopyRows,
-		scale: ref.Scale, sumSquares: ref.SumSquares, adamW: ref.AdamW,
+		scale: ref.Scale, sumSquares: sumEach(ref.SumSquares), adamW: ref.AdamW,
 		objective: objectiveTerms[float64],
 	})
 )
+
+// sumEach extends a sum of squares over one slice to many.
+func sumEach[T float](sumSquares func([]T) float64) func([][]T) float64 {
+	return func(xs [][]T) float64 {
+		var s float64
+		for _, x := range xs {
+			s += sumSquares(x)
+		}
+		return s
+	}
+}
 
 // withHostMemory gives a backend Go memory.
 func withHostMemory[T float](be *backend[T]) *backend[T] {

@@ -14,19 +14,21 @@ import (
 // newShadow returns a float32 backend whose memory the host cannot read, as a device's (package
 // shadow): a test double for the GPU that runs package kernels. Code outside the backend that
 // reads a tensor's data directly reads poison, and what it writes there is reported. Ops run on
-// the TapeMachine's goroutine, not the test's, so misuse is reported with Errorf.
-func newShadow(t *testing.T) (*shadow.Memory, *backend[float32]) {
-	sh := &shadow.Memory{Report: func(msg string) { t.Error(msg) }}
+// the TapeMachine's goroutine, not the test's, so misuse is reported with Errorf. It counts
+// the host's reads of its memory in readBacks.
+func newShadow(t *testing.T) (sh *shadow.Memory, be *backend[float32], readBacks *int) {
+	sh = &shadow.Memory{Report: func(msg string) { t.Error(msg) }}
+	readBacks = new(int)
 	h := cpuKernels
 	f, ix := sh.Floats, sh.Indices
-	be := &backend[float32]{
+	be = &backend[float32]{
 		dtype:         tensor.Float32,
 		alloc:         sh.Alloc,
 		allocIndex:    sh.AllocIndex,
 		upload:        func(dst, src []float32) { copy(f(dst), src) },
 		uploadIndex:   func(dst, src []int32) { copy(ix(dst), src) },
-		download:      func(dst, src []float32) { copy(dst, f(src)) },
-		downloadIndex: func(dst, src []int32) { copy(dst, ix(src)) },
+		download:      func(dst, src []float32) { *readBacks++; copy(dst, f(src)) },
+		downloadIndex: func(dst, src []int32) { *readBacks++; copy(dst, ix(src)) },
 		zero:          func(x []float32) { clear(f(x)) },
 		gemm: func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			h.gemm(ta, tb, m, n, k, alpha, f(a), lda, f(b), ldb, beta, f(c), ldc)
@@ -70,21 +72,31 @@ func newShadow(t *testing.T) (*shadow.Memory, *backend[float32]) {
 		sample: func(tokens []int32, logp, logits []float32, ids, offsets []int32, u []float32, B, V int, sc SampleConfig) {
 			h.sample(ix(tokens), f(logp), f(logits), ix(ids), ix(offsets), f(u), B, V, sc)
 		},
-		scale:      func(x []float32, s float32) { h.scale(f(x), s) },
-		sumSquares: func(x []float32) float64 { return h.sumSquares(f(x)) },
+		scale: func(x []float32, s float32) { h.scale(f(x), s) },
+		sumSquares: func(xs [][]float32) float64 {
+			*readBacks++
+			shadows := make([][]float32, len(xs))
+			for i, x := range xs {
+				shadows[i] = f(x)
+			}
+			return h.sumSquares(shadows)
+		},
 		adamW: func(param, grad, m, v []float32, lr, beta1, beta2, eps, wd float32, t int) {
 			h.adamW(f(param), f(grad), f(m), f(v), lr, beta1, beta2, eps, wd, t)
 		},
 		objective: func(o Objective, s tokenStats[float32], dlogp []float32) Terms {
+			if dlogp == nil {
+				*readBacks++ // the Terms; with dlogp they are not read
+			}
 			return h.objective(o, tokenStats[float32]{f(s.logp), f(s.old), f(s.ref), f(s.adv), f(s.wPG), f(s.wDistill)}, f(dlogp))
 		},
 	}
-	return sh, be
+	return sh, be, readBacks
 }
 
 // onShadow returns a copy of m on a shadow backend of its own.
 func onShadow(t *testing.T, m *Model) *Model {
-	_, be := newShadow(t)
+	_, be, _ := newShadow(t)
 	dup, err := newOn(engine[float32]{be}, m.Config, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -98,10 +110,11 @@ func onShadow(t *testing.T, m *Model) *Model {
 // TestDeviceMemoryParity runs training steps on a backend whose memory the host cannot read
 // and on the host's, from the same weights and batches: losses, gradients, updated weights,
 // moments and logits must be the same bits, a checkpoint written from the shadow backend must
-// hold the same weights, and after the first step nothing is allocated on the backend, as a
-// device's memory pool requires.
+// hold the same weights, a step reads back only what it logs (each micro-batch's terms and the
+// gradient norm), and after the first step nothing is allocated on the backend, as a device's
+// memory pool requires.
 func TestDeviceMemoryParity(t *testing.T) {
-	sh, be := newShadow(t)
+	sh, be, readBacks := newShadow(t)
 	onDevice, err := newOn(engine[float32]{be}, tinyConfig, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -140,9 +153,13 @@ func TestDeviceMemoryParity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		*readBacks = 0
 		termsDevice, err := onDevice.Gradients(batch, DefaultObjective())
 		if err != nil {
 			t.Fatal(err)
+		}
+		if want := len(onDevice.microBatches(batch)); *readBacks != want {
+			t.Errorf("step %d: the gradients read %d values back from the backend; want the terms of each of %d micro-batches", step, *readBacks, want)
 		}
 		if termsHost != termsDevice {
 			t.Errorf("step %d: terms %+v on the host, %+v on shadow memory", step, termsHost, termsDevice)
@@ -154,9 +171,13 @@ func TestDeviceMemoryParity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		*readBacks = 0
 		normDevice, _, err := optDevice.Update(onDevice.Params)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if *readBacks != 1 {
+			t.Errorf("step %d: the update read %d values back from the backend; want one, the gradient norm", step, *readBacks)
 		}
 		if normHost != normDevice {
 			t.Errorf("step %d: gradient norm %v on the host, %v on shadow memory", step, normHost, normDevice)
