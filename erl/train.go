@@ -353,18 +353,13 @@ func (t *Trainer) Step() (Record, error) {
 			}
 		}
 	}
-	if cfg.Objective.KLCoef > 0 && len(b.Scored) > 0 {
-		ref, err := t.Reference.LogProbs(b)
-		if err != nil {
-			return rec, err
-		}
-		for i := range b.Scored {
-			b.Scored[i].RefLogp = ref[i]
-		}
+	var reference *model.Model // the KL term's, whose log-probabilities the update computes
+	if cfg.Objective.KLCoef > 0 {
+		reference = t.Reference
 	}
 	var terms model.Terms
 	if len(b.Scored) > 0 { // else no attempt carried signal: no update
-		if terms, err = t.Policy.Gradients(b, cfg.Objective); err != nil {
+		if terms, err = t.Policy.Gradients(b, cfg.Objective, reference); err != nil {
 			return rec, err
 		}
 		if math.IsNaN(terms.Loss) || math.IsInf(terms.Loss, 0) {

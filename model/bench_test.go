@@ -62,12 +62,12 @@ func BenchmarkTrainStep(b *testing.B) {
 	batch := benchBatch(m.Config)
 	// Score every position, as distillation of reflections does; the action turns score one.
 	flops := trainStepFlops(m.Config, benchSeqs, benchSeqLen, len(batch.Scored))
-	if _, err := m.Gradients(batch, DefaultObjective()); err != nil { // build the program
+	if _, err := m.Gradients(batch, DefaultObjective(), nil); err != nil { // build the program
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := m.Gradients(batch, DefaultObjective()); err != nil {
+		if _, err := m.Gradients(batch, DefaultObjective(), nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -75,6 +75,8 @@ type memory interface {
 	write(t *tensor.Dense, values []float64)
 	writeIndex(t *tensor.Dense, values []int32)
 	zero(t *tensor.Dense)
+	// copy copies src into dst, both on the backend.
+	copy(dst, src *tensor.Dense)
 	// accumulate adds g into acc.
 	accumulate(acc, g *tensor.Dense)
 	// sumSquares is the sum of the squares of the elements of ts, read back once.
@@ -122,6 +124,8 @@ func (e engine[T]) writeIndex(t *tensor.Dense, values []int32) {
 }
 
 func (e engine[T]) zero(t *tensor.Dense) { e.be.zero(data[T](t)) }
+
+func (e engine[T]) copy(dst, src *tensor.Dense) { e.be.copy(data[T](dst), data[T](src)) }
 
 func (e engine[T]) accumulate(acc, g *tensor.Dense) {
 	e.be.add(data[T](acc), data[T](acc), data[T](g))

@@ -18,12 +18,12 @@ import (
 func TestProgramsRunOnTheBackend(t *testing.T) {
 	cfg := Config{Vocab: 20, ContextLen: 16, DModel: 8, Heads: 2, Layers: 2}
 	m := newTestModel(t, cfg, tensor.Float32, 1)
-	for _, train := range []bool{false, true} {
-		t.Run(fmt.Sprintf("train=%v", train), func(t *testing.T) {
+	for _, kind := range []programKind{logitsOnly, logProbs, training} {
+		t.Run(fmt.Sprintf("kind %d", kind), func(t *testing.T) {
 			be := *cpuKernels
 			adds := 0
 			be.add = func(out, a, b []float32) { adds++; kernels.Add(out, a, b) }
-			key := programKey{batch: 2, seq: 8, scored: 16, train: train}
+			key := programKey{batch: 2, seq: 8, scored: 16, kind: kind}
 			p, err := buildProgram(m, &be, key, DefaultObjective())
 			if err != nil {
 				t.Fatal(err)
@@ -38,7 +38,7 @@ func TestProgramsRunOnTheBackend(t *testing.T) {
 					}
 				case name == "gorgonia.elemBinOp + false":
 					wantAdds++
-				case name == "gorgonia.constantScalar const 1" && train:
+				case name == "gorgonia.constantScalar const 1" && kind == training:
 				default:
 					t.Errorf("the program holds %s, which would not run on the backend", name)
 				}

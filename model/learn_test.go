@@ -83,7 +83,7 @@ func TestPolicyGradientLearnsABandit(t *testing.T) {
 					Advantage: adv, PGWeight: 1 / float32(len(prompts)), Allowed: allowed})
 			}
 		}
-		if _, err := m.Gradients(b, DefaultObjective()); err != nil {
+		if _, err := m.Gradients(b, DefaultObjective(), nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := opt.Update(m.Params); err != nil {

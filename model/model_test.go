@@ -85,7 +85,7 @@ func TestGradientCheck(t *testing.T) {
 		}
 	}
 	obj := Objective{ClipLow: 0.2, ClipHigh: 0.28, KLCoef: 0.1, DistillCoef: 1}
-	if _, err := m.Gradients(b, obj); err != nil {
+	if _, err := m.Gradients(b, obj, nil); err != nil {
 		t.Fatal(err)
 	}
 	analytic := make([][]float64, len(m.Params))
@@ -93,7 +93,7 @@ func TestGradientCheck(t *testing.T) {
 		analytic[i] = floatsOf(p.Grad)
 	}
 	loss := func() float64 {
-		terms, err := m.Gradients(b, obj)
+		terms, err := m.Gradients(b, obj, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,7 +188,7 @@ func checkKVCacheParity(t *testing.T, m *Model) {
 // oneUpdate runs one optimizer step on a fixed batch.
 func oneUpdate(t *testing.T, m *Model, opt *AdamW, b *Batch) {
 	t.Helper()
-	if _, err := m.Gradients(b, DefaultObjective()); err != nil {
+	if _, err := m.Gradients(b, DefaultObjective(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := opt.Update(m.Params); err != nil {
@@ -351,7 +351,7 @@ func TestOverfit(t *testing.T) {
 	obj := Objective{DistillCoef: 1}
 	var terms Terms
 	for range 300 {
-		if terms, err = m.Gradients(b, obj); err != nil {
+		if terms, err = m.Gradients(b, obj, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := opt.Update(m.Params); err != nil {
@@ -438,5 +438,69 @@ func TestPaddingIsInvisible(t *testing.T) {
 				t.Fatalf("row %d token %d: %g, with later tokens %g", i, v, a[i][v], extended[i][v])
 			}
 		}
+	}
+}
+
+// TestReferenceLogProbs: the KL term's reference log-probabilities computed beside the step
+// (Gradients with a reference model) give the same terms and gradients, bit for bit, as the
+// same values read back by LogProbs and passed in the batch; and LogProbs is the log-softmax,
+// over each token's allowed set, of the logits.
+func TestReferenceLogProbs(t *testing.T) {
+	policy := newTestModel(t, tinyConfig, tensor.Float32, 11)
+	reference := newTestModel(t, tinyConfig, tensor.Float32, 12)
+	policy.MicroBatch = 2 // the reference runs each micro-batch beside the policy's
+	b := pgBatch(tinyConfig, 13)
+	for i := range b.Scored {
+		if i%3 == 1 {
+			tok := b.Seqs[b.Scored[i].Seq].Tokens[b.Scored[i].Index]
+			b.Scored[i].Allowed = []int32{tok, (tok + 3) % int32(tinyConfig.Vocab)}
+		}
+	}
+	obj := DefaultObjective()
+	obj.KLCoef = 0.5
+
+	refLogp, err := reference.LogProbs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits, err := reference.Logits(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range b.Scored {
+		want := logSoftmaxAt(logits[i], b.Seqs[sc.Seq].Tokens[sc.Index], sc.Allowed)
+		if d := math.Abs(float64(refLogp[i] - want)); !(d <= 1e-5) {
+			t.Errorf("scored token %d: LogProbs %g, log-softmax of the logits %g", i, refLogp[i], want)
+		}
+	}
+
+	passed := &Batch{Seqs: b.Seqs, Scored: slices.Clone(b.Scored)}
+	for i := range passed.Scored {
+		passed.Scored[i].RefLogp = refLogp[i]
+	}
+	want, err := policy.Gradients(passed, obj, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGrads := make([][]float64, len(policy.Params))
+	for i, p := range policy.Params {
+		wantGrads[i] = floatsOf(p.Grad)
+	}
+	got, err := policy.Gradients(b, obj, reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want || want.KL == 0 {
+		t.Errorf("terms with the reference beside the step %+v, with its log-probabilities passed in %+v", got, want)
+	}
+	for i, p := range policy.Params {
+		if !slices.Equal(floatsOf(p.Grad), wantGrads[i]) {
+			t.Errorf("the gradient of %s differs", p.Name)
+		}
+	}
+
+	other := newTestModel(t, Config{Vocab: tinyConfig.Vocab, DModel: 16, Layers: 1, Heads: 2, ContextLen: 24}, tensor.Float32, 1)
+	if _, err := policy.Gradients(b, obj, other); err == nil || !strings.Contains(err.Error(), "reference") {
+		t.Errorf("a reference of another config: error %v", err)
 	}
 }

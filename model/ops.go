@@ -44,6 +44,7 @@ type backend[T float] struct {
 	download      func(dst, src []T) // dst on the host
 	downloadIndex func(dst, src []int32)
 	zero          func(x []T)
+	copy          func(dst, src []T) // both in the backend's memory
 
 	gemm                     func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 	addBias                  func(x, bias []T, N, C int)
@@ -127,6 +128,7 @@ func withHostMemory[T float](be *backend[T]) *backend[T] {
 	be.download = func(dst, src []T) { copy(dst, src) }
 	be.downloadIndex = func(dst, src []int32) { copy(dst, src) }
 	be.zero = func(x []T) { clear(x) }
+	be.copy = func(dst, src []T) { copy(dst, src) }
 	return be
 }
 

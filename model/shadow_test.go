@@ -3,6 +3,7 @@ package model
 import (
 	"math/rand/v2"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -30,6 +31,7 @@ func newShadow(t *testing.T) (sh *shadow.Memory, be *backend[float32], readBacks
 		download:      func(dst, src []float32) { *readBacks++; copy(dst, f(src)) },
 		downloadIndex: func(dst, src []int32) { *readBacks++; copy(dst, ix(src)) },
 		zero:          func(x []float32) { clear(f(x)) },
+		copy:          func(dst, src []float32) { copy(f(dst), f(src)) },
 		gemm: func(ta, tb bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 			h.gemm(ta, tb, m, n, k, alpha, f(a), lda, f(b), ldb, beta, f(c), ldc)
 		},
@@ -91,12 +93,24 @@ func newShadow(t *testing.T) (sh *shadow.Memory, be *backend[float32], readBacks
 			return h.objective(o, tokenStats[float32]{f(s.logp), f(s.old), f(s.ref), f(s.adv), f(s.wPG), f(s.wDistill)}, f(dlogp))
 		},
 	}
+	// A function the shadow does not wrap would be nil, or run on its poison.
+	v := reflect.ValueOf(be).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Func && f.IsNil() {
+			t.Fatalf("the shadow backend has no %s", v.Type().Field(i).Name)
+		}
+	}
 	return sh, be, readBacks
 }
 
 // onShadow returns a copy of m on a shadow backend of its own.
 func onShadow(t *testing.T, m *Model) *Model {
 	_, be, _ := newShadow(t)
+	return copyOn(t, be, m)
+}
+
+// copyOn returns a copy of m on be.
+func copyOn(t *testing.T, be *backend[float32], m *Model) *Model {
 	dup, err := newOn(engine[float32]{be}, m.Config, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -111,18 +125,16 @@ func onShadow(t *testing.T, m *Model) *Model {
 // and on the host's, from the same weights and batches: losses, gradients, updated weights,
 // moments and logits must be the same bits, a checkpoint written from the shadow backend must
 // hold the same weights, a step reads back only what it logs (each micro-batch's terms and the
-// gradient norm), and after the first step nothing is allocated on the backend, as a device's
-// memory pool requires.
+// gradient norm; the KL term's reference log-probabilities stay on the backend), and after the
+// first step nothing is allocated on the backend, as a device's memory pool requires.
 func TestDeviceMemoryParity(t *testing.T) {
 	sh, be, readBacks := newShadow(t)
-	onDevice, err := newOn(engine[float32]{be}, tinyConfig, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
 	onHost := newTestModel(t, tinyConfig, tensor.Float32, 3)
-	for i, p := range onHost.Params {
-		setFloats(onDevice.Params[i].Value, floatsOf(p.Value))
-	}
+	onDevice := copyOn(t, be, onHost)
+	refHost := newTestModel(t, tinyConfig, tensor.Float32, 4)
+	refDevice := copyOn(t, be, refHost)
+	obj := DefaultObjective()
+	obj.KLCoef = 0.05
 	optHost, err := NewAdamW(DefaultOptim(), onHost.Params)
 	if err != nil {
 		t.Fatal(err)
@@ -149,12 +161,12 @@ func TestDeviceMemoryParity(t *testing.T) {
 	}
 	allocsAfterFirst := 0
 	for step := range 3 {
-		termsHost, err := onHost.Gradients(batch, DefaultObjective())
+		termsHost, err := onHost.Gradients(batch, obj, refHost)
 		if err != nil {
 			t.Fatal(err)
 		}
 		*readBacks = 0
-		termsDevice, err := onDevice.Gradients(batch, DefaultObjective())
+		termsDevice, err := onDevice.Gradients(batch, obj, refDevice)
 		if err != nil {
 			t.Fatal(err)
 		}

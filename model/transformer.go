@@ -231,11 +231,20 @@ func (m *Model) Validate(b *Batch) error {
 
 type programKey struct {
 	batch, seq, scored int
-	train              bool
+	kind               programKind
 }
 
+// programKind says how far a program goes beyond the logits of the scored tokens.
+type programKind int
+
+const (
+	logitsOnly programKind = iota // the logits: prompts' for the sampler, any for inspection
+	logProbs                      // and the log-probability of each scored token, over its allowed set
+	training                      // and the objective and its gradients
+)
+
 // program is the model's graph compiled for one batch shape: B sequences of T tokens with M
-// scored tokens; with train set it also holds the objective and the gradients.
+// scored tokens, as far as its kind goes.
 type program struct {
 	key                               programKey
 	lastUse                           int64
@@ -315,7 +324,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 	if err != nil {
 		return nil, fmt.Errorf("model: building the graph: %w", err)
 	}
-	if !key.train {
+	if key.kind == logitsOnly {
 		p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
 		return p, nil
 	}
@@ -324,6 +333,13 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 	p.mask = G.NewMatrix(g, dt, G.WithShape(key.scored, cfg.Vocab), G.WithName("logit_mask"), G.WithValue(p.maskBuf))
 	masked := must(apply(newAdd(be), p.logits, p.mask))
 	p.logp = must(apply(newLogSoftmaxGather(be), masked, p.targets))
+	if err != nil {
+		return nil, fmt.Errorf("model: building the log-probabilities: %w", err)
+	}
+	if key.kind == logProbs {
+		p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
+		return p, nil
+	}
 	inputs := G.Nodes{p.logp}
 	for _, name := range tokenColumns {
 		buf := be.newTensor(key.scored)
@@ -353,15 +369,15 @@ const maxPrograms = 24
 // rounded up (sequences to a multiple of 8, tokens to a multiple of 16, scored tokens to a
 // power of two) so that a handful of programs serve every batch; the least recently used
 // program is dropped beyond maxPrograms.
-func (m *Model) program(batch, seq, scored int, train bool, obj Objective) (*program, error) {
-	key := programKey{batch: roundUp(batch, 8), seq: min(roundUp(seq, 16), m.Config.ContextLen), scored: 32, train: train}
+func (m *Model) program(batch, seq, scored int, kind programKind, obj Objective) (*program, error) {
+	key := programKey{batch: roundUp(batch, 8), seq: min(roundUp(seq, 16), m.Config.ContextLen), scored: 32, kind: kind}
 	for key.scored < scored {
 		key.scored *= 2
 	}
 	m.uses++
 	if p, ok := m.programs[key]; ok {
 		p.lastUse = m.uses
-		if train {
+		if kind == training {
 			p.objective.configure(obj)
 		}
 		return p, nil
@@ -454,7 +470,7 @@ func (p *program) load(b *Batch) {
 	}{{p.tokenBuf, tokens}, {p.posBuf, pos}, {p.lensBuf, lens}, {p.rowBuf, rows}, {p.targetBuf, targets}} {
 		mem.writeIndex(in.t, in.values)
 	}
-	if p.key.train {
+	if p.key.kind >= logProbs {
 		mask := make([]float64, p.key.scored*p.maskBuf.Shape()[1])
 		for i, sc := range b.Scored {
 			if sc.Allowed != nil {
@@ -468,6 +484,8 @@ func (p *program) load(b *Batch) {
 			}
 		}
 		setFloats(p.maskBuf, mask)
+	}
+	if p.key.kind == training {
 		cols := make([][]float64, len(tokenColumns))
 		for c := range cols {
 			cols[c] = make([]float64, p.key.scored)
@@ -517,7 +535,7 @@ func (m *Model) Logits(b *Batch) ([][]float32, error) {
 
 // forward runs the forward-only program on one micro-batch.
 func (m *Model) forward(mb *Batch) (*program, error) {
-	p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), max(1, len(mb.Scored)), false, Objective{})
+	p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), max(1, len(mb.Scored)), logitsOnly, Objective{})
 	if err != nil {
 		return nil, err
 	}
@@ -535,16 +553,31 @@ func maxLen(seqs []Sequence) int {
 
 // LogProbs returns the log-probability of every scored token under the model.
 func (m *Model) LogProbs(b *Batch) ([]float32, error) {
-	logits, err := m.Logits(b)
+	if err := m.Validate(b); err != nil {
+		return nil, err
+	}
+	out := make([]float32, len(b.Scored))
+	for _, mb := range m.microBatches(b) {
+		p, err := m.logProbs(&mb.Batch)
+		if err != nil {
+			return nil, err
+		}
+		logp := floatsOf(p.logp.Value().(*tensor.Dense))
+		for i, at := range mb.scored {
+			out[at] = float32(logp[i])
+		}
+	}
+	return out, nil
+}
+
+// logProbs runs the log-probability program on one micro-batch.
+func (m *Model) logProbs(mb *Batch) (*program, error) {
+	p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), max(1, len(mb.Scored)), logProbs, Objective{})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float32, len(logits))
-	for i, row := range logits {
-		sc := b.Scored[i]
-		out[i] = logSoftmaxAt(row, b.Seqs[sc.Seq].Tokens[sc.Index], sc.Allowed)
-	}
-	return out, nil
+	p.load(mb)
+	return p, p.run()
 }
 
 // maskedLogit is added to the logits of tokens outside an allowed set: far enough below any
@@ -573,13 +606,20 @@ func logSoftmaxAt(row []float32, target int32, allowed []int32) float32 {
 
 // Gradients evaluates the objective on a batch and sets every Param's Grad to its gradient,
 // running the batch in micro-batches and summing their gradients.
-func (m *Model) Gradients(b *Batch, obj Objective) (Terms, error) {
+//
+// With ref not nil, each scored token's reference log-probability (the KL term's) is ref's,
+// computed on the backend beside the step, and the batch's RefLogp are not read: the values
+// never leave the backend. ref must have m's config and live on m's backend.
+func (m *Model) Gradients(b *Batch, obj Objective, ref *Model) (Terms, error) {
 	var terms Terms
 	if err := m.Validate(b); err != nil {
 		return terms, err
 	}
 	if err := obj.Validate(); err != nil {
 		return terms, err
+	}
+	if ref != nil && (ref.Config != m.Config || ref.mem != m.mem) {
+		return terms, fmt.Errorf("model: the reference policy (%+v on %T) is not of the policy's config and backend (%+v on %T)", ref.Config, ref.mem, m.Config, m.mem)
 	}
 	for _, p := range m.Params {
 		m.mem.zero(p.Grad)
@@ -588,11 +628,19 @@ func (m *Model) Gradients(b *Batch, obj Objective) (Terms, error) {
 		if len(mb.Scored) == 0 {
 			continue
 		}
-		p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), len(mb.Scored), true, obj)
+		p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), len(mb.Scored), training, obj)
 		if err != nil {
 			return terms, err
 		}
 		p.load(&mb.Batch)
+		if ref != nil {
+			rp, err := ref.logProbs(&mb.Batch)
+			if err != nil {
+				return terms, err
+			}
+			refLogp := p.columnBufs[slices.Index(tokenColumns[:], "ref_logp")]
+			m.mem.copy(refLogp, rp.logp.Value().(*tensor.Dense))
+		}
 		if err := p.run(); err != nil {
 			return terms, err
 		}

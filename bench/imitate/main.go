@@ -75,7 +75,7 @@ func run(size model.Size, limit time.Duration, batch int, lr float64, levels, ev
 			b.Scored = append(b.Scored, model.Scored{Seq: len(b.Seqs) - 1, Index: len(t.Tokens) - 1,
 				DistillWeight: 1 / float32(batch), Allowed: c.ActionTokens})
 		}
-		terms, err := m.Gradients(b, model.Objective{DistillCoef: 1})
+		terms, err := m.Gradients(b, model.Objective{DistillCoef: 1}, nil)
 		if err != nil {
 			return err
 		}
