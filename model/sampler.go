@@ -87,7 +87,7 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 		return dev
 	}
 	for _, mb := range m.microBatches(b) {
-		p, err := m.forward(&mb.Batch)
+		p, err := m.runUpTo(logitsOnly, &mb.Batch)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +97,7 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 		for i, seq := range mb.Seqs {
 			for _, seqIdx := range rowsOf[mb.seqs[i]] {
 				seqs, scored = append(seqs, int32(seqIdx)), append(scored, int32(i))
-				for t := range seq.Tokens {
+				for t := range seq.Tokens[:min(len(seq.Tokens), d.capacity)] { // none without a cache
 					kvRows = append(kvRows, int32(i*p.key.seq+t))
 					kvSlots = append(kvSlots, int32(seqIdx*d.capacity+t))
 				}

@@ -516,7 +516,7 @@ func (m *Model) Logits(b *Batch) ([][]float32, error) {
 	}
 	out := make([][]float32, len(b.Scored))
 	for _, mb := range m.microBatches(b) {
-		p, err := m.forward(&mb.Batch)
+		p, err := m.runUpTo(logitsOnly, &mb.Batch)
 		if err != nil {
 			return nil, err
 		}
@@ -533,9 +533,9 @@ func (m *Model) Logits(b *Batch) ([][]float32, error) {
 	return out, nil
 }
 
-// forward runs the forward-only program on one micro-batch.
-func (m *Model) forward(mb *Batch) (*program, error) {
-	p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), max(1, len(mb.Scored)), logitsOnly, Objective{})
+// runUpTo runs the program of a kind that stops short of training on one micro-batch.
+func (m *Model) runUpTo(kind programKind, mb *Batch) (*program, error) {
+	p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), max(1, len(mb.Scored)), kind, Objective{})
 	if err != nil {
 		return nil, err
 	}
@@ -551,14 +551,15 @@ func maxLen(seqs []Sequence) int {
 	return n
 }
 
-// LogProbs returns the log-probability of every scored token under the model.
+// LogProbs returns the log-probability of every scored token under the model, over its
+// allowed set; only those values are read back from the backend.
 func (m *Model) LogProbs(b *Batch) ([]float32, error) {
 	if err := m.Validate(b); err != nil {
 		return nil, err
 	}
 	out := make([]float32, len(b.Scored))
 	for _, mb := range m.microBatches(b) {
-		p, err := m.logProbs(&mb.Batch)
+		p, err := m.runUpTo(logProbs, &mb.Batch)
 		if err != nil {
 			return nil, err
 		}
@@ -568,16 +569,6 @@ func (m *Model) LogProbs(b *Batch) ([]float32, error) {
 		}
 	}
 	return out, nil
-}
-
-// logProbs runs the log-probability program on one micro-batch.
-func (m *Model) logProbs(mb *Batch) (*program, error) {
-	p, err := m.program(len(mb.Seqs), maxLen(mb.Seqs), max(1, len(mb.Scored)), logProbs, Objective{})
-	if err != nil {
-		return nil, err
-	}
-	p.load(mb)
-	return p, p.run()
 }
 
 // maskedLogit is added to the logits of tokens outside an allowed set: far enough below any
@@ -634,7 +625,7 @@ func (m *Model) Gradients(b *Batch, obj Objective, ref *Model) (Terms, error) {
 		}
 		p.load(&mb.Batch)
 		if ref != nil {
-			rp, err := ref.logProbs(&mb.Batch)
+			rp, err := ref.runUpTo(logProbs, &mb.Batch)
 			if err != nil {
 				return terms, err
 			}
