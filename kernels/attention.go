@@ -44,11 +44,11 @@ func AttentionForward(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
 			for i0 := 0; i0 < T; i0 += attnBlock {
 				i1 := min(i0+attnBlock, T)
 				nk := min(i1, L) // keys that some query of the block sees
-				gemm(false, false, i1-i0, nk, hd, scale, q[i0*C3:], C3, kt, T, 0, p[i0*T:], T)
+				gemm(false, false, false, i1-i0, nk, hd, scale, q[i0*C3:], C3, kt, T, 0, p[i0*T:], T)
 				for i := i0; i < i1; i++ {
 					softmaxRow(p[i*T:(i+1)*T], min(i+1, L))
 				}
-				gemm(false, true, i1-i0, hd, nk, 1, p[i0*T:], T, vt, T, 0, o[i0*C:], C)
+				gemm(false, false, true, i1-i0, hd, nk, 1, p[i0*T:], T, vt, T, 0, o[i0*C:], C)
 			}
 		}
 	})
@@ -87,19 +87,19 @@ func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens []int32, B,
 			for i0 := 0; i0 < T; i0 += attnBlock {
 				i1 := min(i0+attnBlock, T)
 				nk := min(i1, L)
-				gemm(false, false, i1-i0, nk, hd, 1, do[i0*C:], C, vt, T, 0, ds[i0*T:], T)
+				gemm(false, false, false, i1-i0, nk, hd, 1, do[i0*C:], C, vt, T, 0, ds[i0*T:], T)
 				for i := i0; i < i1; i++ {
 					softmaxBackwardRow(ds[i*T:i*T+nk], p[i*T:i*T+nk])
 				}
-				gemm(false, true, i1-i0, hd, nk, scale, ds[i0*T:], T, kt, T, 0, dq[i0*C3:], C3)
+				gemm(false, false, true, i1-i0, hd, nk, scale, ds[i0*T:], T, kt, T, 0, dq[i0*C3:], C3)
 			}
 			// dVᵀ = dOᵀ·P and dKᵀ = Qᵀ·dS, a block of key columns [j0, j1) at a time: only
 			// queries from j0 on see those keys. The columns of P and dS hold zeros wherever
 			// the mask hides a key, so the products need no masking.
 			for j0 := 0; j0 < L; j0 += attnBlock {
 				j1 := min(j0+attnBlock, L)
-				gemm(true, false, hd, j1-j0, T-j0, 1, do[j0*C:], C, p[j0*T+j0:], T, 0, dvt[j0:], T)
-				gemm(true, false, hd, j1-j0, T-j0, scale, q[j0*C3:], C3, ds[j0*T+j0:], T, 0, dkt[j0:], T)
+				gemm(false, true, false, hd, j1-j0, T-j0, 1, do[j0*C:], C, p[j0*T+j0:], T, 0, dvt[j0:], T)
+				gemm(false, true, false, hd, j1-j0, T-j0, scale, q[j0*C3:], C3, ds[j0*T+j0:], T, 0, dkt[j0:], T)
 			}
 			dk, dv := dq[C:], dq[2*C:]
 			transpose(dk, C3, dkt, T, hd, L)

@@ -24,6 +24,8 @@ func reportGBs(b *testing.B, bytes float64) {
 	b.ReportMetric(bytes*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 }
 
+// BenchmarkGemm measures the product on every path this CPU can take (avx512, avx2, generic:
+// gonum's Sgemm), side by side.
 func BenchmarkGemm(b *testing.B) {
 	for _, s := range []struct {
 		transA, transB bool
@@ -37,22 +39,27 @@ func BenchmarkGemm(b *testing.B) {
 		{true, false, 192, 64, 8192},   // qkv weight gradient
 		{true, false, 256, 1024, 4096}, // MLP down weight gradient, base model
 		{false, false, 512, 512, 512},
+		{false, false, 1024, 1024, 1024},
 	} {
-		name := fmt.Sprintf("%s/m=%d,n=%d,k=%d", transName(s.transA, s.transB), s.m, s.n, s.k)
-		b.Run(name, func(b *testing.B) {
-			a, bb, c := benchData(s.m*s.k), benchData(s.k*s.n), make([]float32, s.m*s.n)
-			lda, ldb := s.k, s.n
-			if s.transA {
-				lda = s.m
-			}
-			if s.transB {
-				ldb = s.k
-			}
-			for b.Loop() {
-				Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
-			}
-			reportGFLOPs(b, 2*float64(s.m*s.n*s.k))
-		})
+		a, bb, c := benchData(s.m*s.k), benchData(s.k*s.n), make([]float32, s.m*s.n)
+		lda, ldb := s.k, s.n
+		if s.transA {
+			lda = s.m
+		}
+		if s.transB {
+			ldb = s.k
+		}
+		for _, p := range cpuPaths {
+			name := fmt.Sprintf("%s/%s/m=%d,n=%d,k=%d", p.name, transName(s.transA, s.transB), s.m, s.n, s.k)
+			b.Run(name, func(b *testing.B) {
+				defer func(saved *cpuPath) { active = saved }(active)
+				active = p
+				for b.Loop() {
+					Gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, lda, bb, ldb, 0, c, s.n)
+				}
+				reportGFLOPs(b, 2*float64(s.m*s.n*s.k))
+			})
+		}
 	}
 }
 

@@ -27,6 +27,18 @@
 // starts them), and the attention kernels take per-head buffers from a sync.Pool, which
 // allocates only when it is empty.
 //
+// # CPU paths
+//
+// On the host the kernels run on one of several sets of inner loops, chosen at start from
+// what the CPU supports: "avx512" and "avx2" (amd64 with FMA; Go assembly, no cgo) or
+// "generic" (pure Go, every architecture: gonum's Sgemm for the products). The environment
+// variable ERLGO_CPU selects another path the CPU can take, and CPUPath names the one in use.
+// The tests run every path the CPU can take against the same references.
+//
+// The matrix product on the vector paths is blocked as in BLIS: a block of B is packed once
+// and shared by every goroutine, and micro-kernels keep a 6×16 (AVX2) or 12×32 (AVX-512) tile
+// of C in registers while they read A in place (see tiledGemm).
+//
 // # Devices
 //
 // The signatures are also the contract for an implementation on another device. Package model

@@ -7,9 +7,9 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// sgemm is gonum's native BLAS, named directly rather than through blas32's replaceable
-// global, so that a blas32.Use elsewhere in the program cannot change what these kernels
-// run. It is row-major, like every slice here, so operands pass through unchanged.
+// sgemm is gonum's native BLAS, the generic path's product, named directly rather than through
+// blas32's replaceable global, so that a blas32.Use elsewhere in the program cannot change what
+// these kernels run. It is row-major, like every slice here, so operands pass through unchanged.
 var sgemm = gonum.Implementation{}.Sgemm
 
 // Gemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, op(X) = X or Xᵀ.
@@ -19,7 +19,7 @@ var sgemm = gonum.Implementation{}.Sgemm
 // overwritten without being read, so it may hold anything, NaN included.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
-	gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // GemmStridedBatched runs batch independent Gemms whose operands start strideA, strideB, strideC elements apart.
@@ -37,13 +37,13 @@ func GemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []flo
 	}
 	parallelFor(batch, m*n*k, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			gemm(transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
+			gemm(false, transA, transB, m, n, k, alpha, a[i*strideA:], lda, b[i*strideB:], ldb, beta, c[i*strideC:], ldc)
 		}
 	})
 }
 
-// A transposed A is copied into row-major form before a product of at least transposeAWork
-// multiply-adds into a C of at least transposeAMinN columns. gonum's Aᵀ·B updates each row of
+// On the generic path, a transposed A is copied into row-major form before a product of at
+// least transposeAWork multiply-adds into a C of at least transposeAMinN columns. gonum's Aᵀ·B updates each row of
 // a 64-row block of C once per row of B, and once C's rows lie 1 KiB or more apart this runs
 // slower than A·B: 10 to 15% at m = 256, k = 4096 and n = 256 to 1024 on one thread, and
 // half the speed at n = 768 on two. For narrower C, Aᵀ·B is 10 to 35% faster than the copy
@@ -56,14 +56,21 @@ const (
 // transposedA holds the copies of transposed A operands.
 var transposedA bufPool
 
-// gemm runs one checked product.
-func gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// gemm runs one checked product on the active path, spread over goroutines when parallel is
+// set and the product is large enough (the attention kernels, which already run a head per
+// goroutine, pass false).
+func gemm(parallel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
 	if k == 0 || alpha == 0 {
-		// gonum asks for a longer A than an m×0 matrix needs, so scale C here.
+		// Neither path reads A or B then (gonum would ask for a longer A than an m×0 matrix
+		// needs), so scale C here.
 		scaleMatrix(m, n, beta, c, ldc)
+		return
+	}
+	if t := pickTile(active.gemmTiles, n); t != nil {
+		tiledGemm(t, parallel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	if transA && n >= transposeAMinN && m*n*k >= transposeAWork {

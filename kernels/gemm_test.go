@@ -26,7 +26,11 @@ var gemmCases = []gemmCase{
 	{64, 3, 65, 0, 1, 0},
 	{130, 70, 50, 5, 1, 0.25},  // enough 64×64 blocks for gonum to go concurrent
 	{20, 260, 210, 2, 0.5, -1}, // past transposeAWork and transposeAMinN: a transposed A is copied first
-	{6, 4, 0, 1, 1, 0},         // k = 0: C = beta*C
+	{37, 530, 300, 3, 1, 0},    // more than one block of k and of n (tileKC, tileNC), edge panels of both
+	{100, 13, 600, 1, 1, 0.5},  // a narrow C (the 16-wide tile) and a long k
+	{12, 32, 256, 0, 1, 0},     // exactly one tile and one block: no edges
+	{61, 47, 2, 0, 2, 1},
+	{6, 4, 0, 1, 1, 0}, // k = 0: C = beta*C
 	{6, 4, 0, 1, 1, 2},
 	{6, 4, 5, 0, 0, 0.5}, // alpha = 0
 	{0, 4, 5, 0, 1, 0},

@@ -50,10 +50,27 @@ var hostKernels = kernelSet{
 	LogSoftmaxGatherForward: LogSoftmaxGatherForward, LogSoftmaxGatherBackward: LogSoftmaxGatherBackward,
 }
 
-// kernelSets are the implementations the tests run on: the host's, and the host's kernels
-// reached through the shadow device, which exercises the path a GPU implementation takes
-// (onDevice) on memory the host cannot read. A build with another device appends its set.
-var kernelSets = []kernelSet{hostKernels, shadowKernels()}
+// kernelSets are the implementations the tests run on: the host's on each path this CPU can
+// take (host/avx512, host/avx2, host/generic), and the host's kernels reached through the
+// shadow device, which exercises the path a GPU implementation takes (onDevice) on memory the
+// host cannot read. A build with another device appends its set.
+var kernelSets = append(pathSets(), shadowKernels())
+
+// pathSets returns the host's kernels forced onto each path this CPU can take. A path the CPU
+// lacks cannot be tested here, and is not listed by cpuPaths.
+func pathSets() []kernelSet {
+	var sets []kernelSet
+	for _, p := range cpuPaths {
+		sets = append(sets, mapFuncs("host/"+p.name, hostKernels, func(f reflect.Value) func([]reflect.Value) []reflect.Value {
+			return func(args []reflect.Value) []reflect.Value {
+				defer func(saved *cpuPath) { active = saved }(active)
+				active = p
+				return f.Call(args)
+			}
+		}))
+	}
+	return sets
+}
 
 // forEachSet runs test once per kernel set, as a subtest named after it.
 func forEachSet(t *testing.T, test func(t *testing.T, k kernelSet)) {

@@ -16,12 +16,15 @@ const minParallelWork = 1 << 15
 // amounts, as attention heads over sequences of different lengths do.
 const chunksPerWorker = 4
 
+// workersFor is the number of goroutines parallelFor would share n indices of cost among.
+func workersFor(n, cost int) int { return min(runtime.GOMAXPROCS(0), n, n*cost/minParallelWork) }
+
 // parallelFor calls body on disjoint ranges [lo, hi) that together cover [0, n). cost is the
 // work per index in element operations. The ranges are shared by as many goroutines, the
 // caller's included, as runtime.GOMAXPROCS(0) allows and as have minParallelWork each to do;
 // when that is one, body runs once over [0, n) on the calling goroutine.
 func parallelFor(n, cost int, body func(lo, hi int)) {
-	workers := min(runtime.GOMAXPROCS(0), n, n*cost/minParallelWork)
+	workers := workersFor(n, cost)
 	if workers <= 1 {
 		if n > 0 {
 			body(0, n)
