@@ -121,9 +121,14 @@ func softmaxRow(row []float32, n int) {
 	}
 	mx := maxOf(s)
 	var sum float64
-	for j, v := range s {
+	rest := s
+	if v := vectorPart(n); v > 0 {
+		sum = active.expShift(&s[0], &s[0], v, mx)
+		rest = s[v:]
+	}
+	for j, v := range rest {
 		e := exp32(v - mx)
-		s[j] = e
+		rest[j] = e
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)

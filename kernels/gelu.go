@@ -7,6 +7,9 @@ package kernels
 const (
 	geluScale = 0.7978845608028654 // √(2/π)
 	geluCubic = 0.044715
+	// geluExpCap caps e^(−2u) at e^80, so that e·s stays finite (and close to 1) where x is so
+	// negative that e^(−2u) would overflow.
+	geluExpCap = 80
 )
 
 // GeluForward: the tanh approximation of GELU (as GPT-2). GeluBackward: dx = dout * gelu'(x).
@@ -15,8 +18,12 @@ const (
 func GeluForward(out, x []float32) {
 	mustLen("GeluForward", "out", out, len(x))
 	parallelFor(len(x), 1, func(lo, hi int) {
-		o := out[lo:hi]
-		for i, v := range x[lo:hi] {
+		o, xs := out[lo:hi], x[lo:hi]
+		if n := vectorPart(len(xs)); n > 0 {
+			active.geluForward(&o[0], &xs[0], n)
+			o, xs = o[n:], xs[n:]
+		}
+		for i, v := range xs {
 			o[i] = v / (1 + geluExp(v))
 		}
 	})
@@ -29,8 +36,12 @@ func GeluBackward(dx, x, dout []float32) {
 	mustLen(kernel, "dx", dx, len(x))
 	mustLen(kernel, "dout", dout, len(x))
 	parallelFor(len(x), 1, func(lo, hi int) {
-		d, g := dx[lo:hi], dout[lo:hi]
-		for i, v := range x[lo:hi] {
+		d, g, xs := dx[lo:hi], dout[lo:hi], x[lo:hi]
+		if n := vectorPart(len(xs)); n > 0 {
+			active.geluBackward(&d[0], &xs[0], &g[0], n)
+			d, g, xs = d[n:], g[n:], xs[n:]
+		}
+		for i, v := range xs {
 			// gelu = x·s with s = σ(2u), so gelu' = s + x·2·s·(1−s)·u'. 1−s is taken as e·s,
 			// which keeps its relative accuracy where s is close to 1.
 			e := geluExp(v)
@@ -41,8 +52,7 @@ func GeluBackward(dx, x, dout []float32) {
 	})
 }
 
-// geluExp returns e^(−2u) for GELU's u(x), capped at e^80 so that e·s stays finite (and
-// close to 1) where x is so negative that e^(−2u) would overflow.
+// geluExp returns e^(−2u) for GELU's u(x), capped at e^geluExpCap.
 func geluExp(v float32) float32 {
-	return exp32(min(-2*geluScale*(v+geluCubic*v*v*v), 80))
+	return exp32(min(-2*geluScale*(v+geluCubic*v*v*v), geluExpCap))
 }
