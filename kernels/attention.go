@@ -12,11 +12,63 @@ import (
 // product more rows to amortise its calls over.
 const attnBlock = 32
 
-// headBufs holds each worker's keys and values of one head, transposed into hd×T buffers so
-// that every inner loop of gonum's Gemm (an axpy or a dot) runs along keys, up to T long,
-// rather than along the head dimension, which at 16 to 64 is too short to amortise a call:
-// at hd = 16 this makes the products three times faster.
+// headBufs holds each worker's transposed keys and values of one head (see headMatrix).
 var headBufs bufPool
+
+// A headMatrix is the K or V of one head, T×hd, or its gradient, as the products read or write
+// it. On a path with micro-kernels, which read either orientation at full speed, it is in
+// place, rows 3C apart in qkv. On the generic path it is transposed into an hd×T buffer, so
+// that every inner loop of gonum's Gemm (an axpy or a dot) runs along keys, up to T long,
+// rather than along the head dimension, which at 16 to 64 is too short to amortise a call: at
+// hd = 16 this makes the products three times faster.
+type headMatrix struct {
+	data       []float32
+	ld         int
+	transposed bool
+}
+
+// headMatrixOf returns the head matrix whose first L rows are at x, rows ld apart: x itself,
+// or its transpose in buf.
+func headMatrixOf(x []float32, ld, L, hd, T int, buf []float32) headMatrix {
+	if len(active.gemmTiles) > 0 {
+		return headMatrix{x, ld, false}
+	}
+	transpose(buf, T, x, ld, L, hd)
+	return headMatrix{buf, T, true}
+}
+
+// headGradient returns where the gradient of a head matrix is made: at x (rows ld apart), or
+// in buf, to be transposed to x by finish.
+func headGradient(x []float32, ld, T int, buf []float32) headMatrix {
+	if len(active.gemmTiles) > 0 {
+		return headMatrix{x, ld, false}
+	}
+	return headMatrix{buf, T, true}
+}
+
+// transB returns the transB with which gemm reads op(B) = M, or Mᵀ when ofTranspose is set.
+func (m headMatrix) transB(ofTranspose bool) bool { return ofTranspose != m.transposed }
+
+// setRows writes rows [j0, j0+nb) of a gradient head matrix: alpha·Yᵀ·X, for Y kk×nb (rows
+// ldy apart) and X kk×hd (rows ldx apart).
+func (m headMatrix) setRows(j0, nb, kk, hd int, alpha float32, y []float32, ldy int, x []float32, ldx int) {
+	if m.transposed {
+		gemm(false, true, false, hd, nb, kk, alpha, x, ldx, y, ldy, 0, m.data[j0:], m.ld)
+		return
+	}
+	gemm(false, true, false, nb, hd, kk, alpha, y, ldy, x, ldx, 0, m.data[j0*m.ld:], m.ld)
+}
+
+// finish puts a gradient made by setRows, rows [0, L) of T, into x (rows ld apart), and zeroes
+// x's rows from L on.
+func (m headMatrix) finish(x []float32, ld, L, hd, T int) {
+	if m.transposed {
+		transpose(x, ld, m.data, m.ld, hd, L)
+	}
+	for j := L; j < T; j++ {
+		clear(x[j*ld : j*ld+hd])
+	}
+}
 
 // AttentionForward: causal multi-head self-attention. qkv is (B,T,3C) holding q|k|v per position (head h uses columns h*hd:(h+1)*hd of each third, hd = C/NH); out is (B,T,C); att (B,NH,T,T) receives the softmax probabilities, saved for backward. Scale 1/sqrt(hd). Key j is visible to query i iff j <= i and j < lens[b] (lens nil: all T). A query row with no visible key (only possible when lens[b]==0) outputs zeros.
 //
@@ -32,23 +84,22 @@ func AttentionForward(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
 	parallelFor(B*NH, T*T*hd, func(lo, hi int) {
 		buf := headBufs.get(2 * hd * T)
 		defer headBufs.put(buf)
-		kt, vt := (*buf)[:hd*T], (*buf)[hd*T:]
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/NH, bh%NH
 			L := seqLen(lens, b, T)
 			q := qkv[b*T*C3+h*hd:]
-			transpose(kt, T, q[C:], C3, L, hd)
-			transpose(vt, T, q[2*C:], C3, L, hd)
+			k := headMatrixOf(q[C:], C3, L, hd, T, (*buf)[:hd*T])
+			v := headMatrixOf(q[2*C:], C3, L, hd, T, (*buf)[hd*T:])
 			o := out[b*T*C+h*hd:]
 			p := att[bh*T*T : (bh+1)*T*T]
 			for i0 := 0; i0 < T; i0 += attnBlock {
 				i1 := min(i0+attnBlock, T)
 				nk := min(i1, L) // keys that some query of the block sees
-				gemm(false, false, false, i1-i0, nk, hd, scale, q[i0*C3:], C3, kt, T, 0, p[i0*T:], T)
+				gemm(false, false, k.transB(true), i1-i0, nk, hd, scale, q[i0*C3:], C3, k.data, k.ld, 0, p[i0*T:], T)
 				for i := i0; i < i1; i++ {
 					softmaxRow(p[i*T:(i+1)*T], min(i+1, L))
 				}
-				gemm(false, false, true, i1-i0, hd, nk, 1, p[i0*T:], T, vt, T, 0, o[i0*C:], C)
+				gemm(false, false, v.transB(false), i1-i0, hd, nk, 1, p[i0*T:], T, v.data, v.ld, 0, o[i0*C:], C)
 			}
 		}
 	})
@@ -73,41 +124,37 @@ func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens []int32, B,
 	parallelFor(B*NH, 2*T*T*hd, func(lo, hi int) {
 		buf := headBufs.get(4 * hd * T)
 		defer headBufs.put(buf)
-		kt, vt, dkt, dvt := (*buf)[:hd*T], (*buf)[hd*T:2*hd*T], (*buf)[2*hd*T:3*hd*T], (*buf)[3*hd*T:]
 		for bh := lo; bh < hi; bh++ {
 			b, h := bh/NH, bh%NH
 			L := seqLen(lens, b, T)
 			q := qkv[b*T*C3+h*hd:]
-			transpose(kt, T, q[C:], C3, L, hd)
-			transpose(vt, T, q[2*C:], C3, L, hd)
+			k := headMatrixOf(q[C:], C3, L, hd, T, (*buf)[:hd*T])
+			v := headMatrixOf(q[2*C:], C3, L, hd, T, (*buf)[hd*T:2*hd*T])
 			dq := dqkv[b*T*C3+h*hd:]
+			dk := headGradient(dq[C:], C3, T, (*buf)[2*hd*T:3*hd*T])
+			dv := headGradient(dq[2*C:], C3, T, (*buf)[3*hd*T:])
 			do := dout[b*T*C+h*hd:]
 			p := att[bh*T*T : (bh+1)*T*T]
 			ds := scratch[bh*T*T : (bh+1)*T*T]
 			for i0 := 0; i0 < T; i0 += attnBlock {
 				i1 := min(i0+attnBlock, T)
 				nk := min(i1, L)
-				gemm(false, false, false, i1-i0, nk, hd, 1, do[i0*C:], C, vt, T, 0, ds[i0*T:], T)
+				gemm(false, false, v.transB(true), i1-i0, nk, hd, 1, do[i0*C:], C, v.data, v.ld, 0, ds[i0*T:], T)
 				for i := i0; i < i1; i++ {
 					softmaxBackwardRow(ds[i*T:i*T+nk], p[i*T:i*T+nk])
 				}
-				gemm(false, false, true, i1-i0, hd, nk, scale, ds[i0*T:], T, kt, T, 0, dq[i0*C3:], C3)
+				gemm(false, false, k.transB(false), i1-i0, hd, nk, scale, ds[i0*T:], T, k.data, k.ld, 0, dq[i0*C3:], C3)
 			}
-			// dVᵀ = dOᵀ·P and dKᵀ = Qᵀ·dS, a block of key columns [j0, j1) at a time: only
-			// queries from j0 on see those keys. The columns of P and dS hold zeros wherever
-			// the mask hides a key, so the products need no masking.
+			// dV = Pᵀ·dO and dK = dSᵀ·Q, a block of keys [j0, j1) at a time: only queries from
+			// j0 on see those keys. The columns of P and dS hold zeros wherever the mask hides
+			// a key, so the products need no masking.
 			for j0 := 0; j0 < L; j0 += attnBlock {
 				j1 := min(j0+attnBlock, L)
-				gemm(false, true, false, hd, j1-j0, T-j0, 1, do[j0*C:], C, p[j0*T+j0:], T, 0, dvt[j0:], T)
-				gemm(false, true, false, hd, j1-j0, T-j0, scale, q[j0*C3:], C3, ds[j0*T+j0:], T, 0, dkt[j0:], T)
+				dv.setRows(j0, j1-j0, T-j0, hd, 1, p[j0*T+j0:], T, do[j0*C:], C)
+				dk.setRows(j0, j1-j0, T-j0, hd, scale, ds[j0*T+j0:], T, q[j0*C3:], C3)
 			}
-			dk, dv := dq[C:], dq[2*C:]
-			transpose(dk, C3, dkt, T, hd, L)
-			transpose(dv, C3, dvt, T, hd, L)
-			for j := L; j < T; j++ {
-				clear(dk[j*C3 : j*C3+hd])
-				clear(dv[j*C3 : j*C3+hd])
-			}
+			dk.finish(dq[C:], C3, L, hd, T)
+			dv.finish(dq[2*C:], C3, L, hd, T)
 		}
 	})
 }
