@@ -76,6 +76,8 @@ type envSpec struct {
 	symbols SymbolMap // what the policy sees
 	file    SymbolMap // level file notation
 	gen     func(seed uint64) *Generator
+	// maxMoves is the longest optimal solution among gen's levels.
+	maxMoves int
 }
 
 var envSpecs = map[string]envSpec{
@@ -89,6 +91,7 @@ var envSpecs = map[string]envSpec{
 			g, _ := NewSokobanGenerator(seed, SokobanOptions{}) // the defaults are valid
 			return g
 		},
+		maxMoves: sokobanMaxMoves,
 	},
 	EnvFrozenLake: {
 		parse: func(layout []string, maxSteps int) (Game, error) {
@@ -100,6 +103,7 @@ var envSpecs = map[string]envSpec{
 			g, _ := NewFrozenLakeGenerator(seed, FrozenLakeOptions{}) // the defaults are valid
 			return g
 		},
+		maxMoves: frozenLakeMaxMoves,
 	},
 }
 
@@ -141,6 +145,14 @@ func NewGenerator(env string, seed uint64) (*Generator, error) {
 		return nil, err
 	}
 	return spec.gen(seed), nil
+}
+
+// MaxMoves returns the longest optimal solution among the levels of env's generator
+// (NewGenerator): 8 moves for Sokoban, 6 for FrozenLake. Generator.UniqueOfLength finds
+// levels of any length from 1 to it.
+func MaxMoves(env string) (int, error) {
+	spec, err := lookupEnv(env)
+	return spec.maxMoves, err
 }
 
 // LayoutError reports a level that cannot be played.

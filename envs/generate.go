@@ -111,9 +111,12 @@ const (
 // SokobanOptions shapes generated Sokoban levels. The zero value is the paper's distribution.
 type SokobanOptions struct {
 	MinSide, MaxSide int // side of the square board, border walls included, drawn uniformly; 0 means 6 and 8
-	MaxMoves         int // keep a level only if its optimal solution is at most this long; 0 means 8
+	MaxMoves         int // keep a level only if its optimal solution is at most this long; 0 means 8, the paper's
 	MaxSteps         int // step budget of the tasks; 0 means DefaultMaxSteps
 }
+
+// sokobanMaxMoves is the default SokobanOptions.MaxMoves.
+const sokobanMaxMoves = 8
 
 // NewSokobanGenerator returns a generator of Sokoban levels as in the paper: a square board
 // with border walls and no interior walls, one box, one goal, and goal, box and player on
@@ -121,7 +124,7 @@ type SokobanOptions struct {
 func NewSokobanGenerator(seed uint64, o SokobanOptions) (*Generator, error) {
 	o.MinSide = cmp.Or(o.MinSide, 6)
 	o.MaxSide = cmp.Or(o.MaxSide, 8)
-	o.MaxMoves = cmp.Or(o.MaxMoves, 8)
+	o.MaxMoves = cmp.Or(o.MaxMoves, sokobanMaxMoves)
 	o.MaxSteps = cmp.Or(o.MaxSteps, DefaultMaxSteps)
 	switch {
 	case o.MinSide < 5: // a smaller interior has no room for a push
@@ -168,22 +171,42 @@ func (o SokobanOptions) draw(rng *rand.Rand) (Task, int) {
 type FrozenLakeOptions struct {
 	MinSide, MaxSide     int     // side of the square lake, drawn uniformly; 0 means 2 and 9
 	MinFrozen, MaxFrozen float64 // range of the per-level probability that a tile is frozen; 0 means 0.6 and 0.85
-	MaxMoves             int     // keep a level only if the goal is at most this many moves away; 0 means MaxSteps
+	MaxMoves             int     // keep a level only if the validity search finds the goal within this many moves; 0 means 6, the reference's
 	MaxSteps             int     // step budget of the tasks; 0 means DefaultMaxSteps
 }
 
+// frozenLakeMaxMoves is the default FrozenLakeOptions.MaxMoves, the reference's. Its
+// validity check, is_valid in rllm/environments/frozenlake/frozenlake.py of
+// github.com/rllm-org/rllm (the FrozenLake environment that the paper's code,
+// github.com/microsoft/experiential_rl, builds on), expands only tiles its search reached in
+// at most MAX_STEPS moves and succeeds when one of them has the goal as a neighbour: it finds
+// goals up to MAX_STEPS+1 moves away, a path of exactly MAX_STEPS+1 included. MAX_STEPS is a
+// module-wide variable that the environment's constructor sets from its max_steps argument,
+// 5 when none is given; reset, which draws the map that is played, runs the constructor
+// again without one. The episode's budget of 8 steps, which the paper's runs pass to the
+// constructor, thus bounds only a map that reset replaces, and the search's bound is 5.
+const frozenLakeMaxMoves = 6
+
 // NewFrozenLakeGenerator returns a generator of FrozenLake levels as in the reference
-// implementation: a square lake whose tiles are each frozen with a probability p drawn per
-// level, start and goal on distinct random tiles, the tiles drawn again until the goal can be
-// reached. The reference bounds that search by the step budget, and so does MaxMoves, so that
-// every level can be won in one episode.
+// implementation: side uniform in 2 to 9 and frozen probability p uniform in [0.6, 0.85] per
+// level, as its dataset script draws them (examples/frozenlake/prepare_frozenlake_data.py of
+// github.com/rllm-org/rllm), then the map as its generate_random_map draws it (in the file
+// named at frozenLakeMaxMoves): each tile frozen with probability p, start and goal on two
+// distinct tiles drawn uniformly (the start is not kept to a corner as in gym's maps), and
+// all of it drawn again until the validity check passes. That check, a depth-first search
+// bounded by MaxMoves-1, is reproduced exactly, order included (referenceFindsGoal), because
+// the order decides some lakes: having reached a tile first by a detour too long to expand
+// it from, the search never expands it from a shorter path, and so it rejects some lakes
+// whose goal is MaxMoves moves away or less. Every level has an optimal solution of at most
+// MaxMoves moves, 6 by default, within the default budget of 8 steps; MaxMoves 8 gives
+// levels up to that budget.
 func NewFrozenLakeGenerator(seed uint64, o FrozenLakeOptions) (*Generator, error) {
 	o.MinSide = cmp.Or(o.MinSide, 2)
 	o.MaxSide = cmp.Or(o.MaxSide, 9)
 	o.MinFrozen = cmp.Or(o.MinFrozen, 0.6)
 	o.MaxFrozen = cmp.Or(o.MaxFrozen, 0.85)
+	o.MaxMoves = cmp.Or(o.MaxMoves, frozenLakeMaxMoves)
 	o.MaxSteps = cmp.Or(o.MaxSteps, DefaultMaxSteps)
-	o.MaxMoves = cmp.Or(o.MaxMoves, o.MaxSteps)
 	switch {
 	case o.MinSide < 2:
 		return nil, fmt.Errorf("envs: FrozenLake side %d is below 2", o.MinSide)
@@ -214,18 +237,60 @@ func (o FrozenLakeOptions) draw(rng *rand.Rand) (Task, int) {
 				}
 			}
 		}
-		for k, i := range distinct(rng, side*side, 2) {
+		ends := distinct(rng, side*side, 2)
+		for k, i := range ends {
 			rows[i/side][i%side] = "SG"[k]
+		}
+		if !referenceFindsGoal(rows, ends[0], o.MaxMoves-1) {
+			continue
 		}
 		t := Task{Env: EnvFrozenLake, Layout: toStrings(rows), MaxSteps: o.MaxSteps}
 		f, err := ParseFrozenLake(t.Layout, t.MaxSteps)
 		if err != nil {
 			panic("envs: generated an invalid FrozenLake level: " + err.Error())
 		}
-		if solution, err := f.Solve(); err == nil && len(solution) <= o.MaxMoves {
-			return t, len(solution)
+		solution, err := f.Solve()
+		if err != nil {
+			panic("envs: the validity search found a goal that the solver cannot reach")
+		}
+		return t, len(solution)
+	}
+}
+
+// referenceFindsGoal is the reference's validity check (is_valid, see frozenLakeMaxMoves)
+// on a square lake whose start is tile start, with depth for its MAX_STEPS: a depth-first
+// search from the start, on a stack, over tiles that are not holes. A popped tile is
+// expanded if its search path is at most depth moves long and it has not been expanded
+// before: its neighbours are pushed in the order down, right, up, left, and the search
+// succeeds as soon as one of them is the goal.
+func referenceFindsGoal(rows [][]byte, start, depth int) bool {
+	side := len(rows)
+	type node struct{ tile, moves int }
+	stack := []node{{start, 0}}
+	expanded := make([]bool, side*side)
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.moves > depth || expanded[n.tile] {
+			continue
+		}
+		expanded[n.tile] = true
+		r, c := n.tile/side, n.tile%side
+		for _, d := range [4][2]int{{1, 0}, {0, 1}, {-1, 0}, {0, -1}} {
+			nr, nc := r+d[0], c+d[1]
+			if nr < 0 || nr >= side || nc < 0 || nc >= side {
+				continue
+			}
+			switch rows[nr][nc] {
+			case 'G':
+				return true
+			case 'H':
+			default:
+				stack = append(stack, node{nr*side + nc, n.moves + 1})
+			}
 		}
 	}
+	return false
 }
 
 // distinct returns k distinct random integers in [0, n), k <= n.

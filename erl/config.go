@@ -112,8 +112,9 @@ const (
 	// levels need 5 to 8 moves and a policy that has learnt nothing solves 3%.
 	CurriculumNone = "none"
 	// CurriculumEvenMoves draws the length of a level's optimal solution uniformly from 1 to
-	// the step budget, then a level of that length: short levels, which a fresh policy solves
-	// by chance, are as common as long ones, so the first successes come early.
+	// the longest the environment's levels have (envs.MaxMoves: 8 for Sokoban, 6 for
+	// FrozenLake), then a level of that length: short levels, which a fresh policy solves by
+	// chance, are as common as long ones, so the first successes come early.
 	CurriculumEvenMoves = "even-moves"
 	// CurriculumAdaptive draws lengths where first attempts succeed about half the time
 	// (see LengthCurriculum): short levels first, longer ones as the policy learns.

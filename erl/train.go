@@ -113,8 +113,12 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 		return nil, err
 	}
 	policy.MicroBatch, reference.MicroBatch = cfg.MicroBatch, cfg.MicroBatch
+	maxMoves, err := envs.MaxMoves(cfg.Env)
+	if err != nil {
+		return nil, err
+	}
 	t := &Trainer{Config: cfg, Contexts: NewContexts(), Policy: policy, Reference: reference, Optim: optim,
-		Memory: Memory{Cap: cfg.MemorySize}, Lengths: newLengthCurriculum(envs.DefaultMaxSteps)}
+		Memory: Memory{Cap: cfg.MemorySize}, Lengths: newLengthCurriculum(maxMoves)}
 	if t.EvalTasks, err = HeldOutTasks(cfg); err != nil {
 		return nil, err
 	}
@@ -255,13 +259,17 @@ func (t *Trainer) trainingTasks(step int) (tasks []envs.Task, moves []int, err e
 		tasks, err := g.Generate(t.Config.Batch)
 		return tasks, nil, err
 	}
+	maxMoves, err := envs.MaxMoves(t.Config.Env)
+	if err != nil {
+		return nil, nil, err
+	}
 	rng := rand.New(rand.NewPCG(stream, 2))
 	tasks, moves = make([]envs.Task, t.Config.Batch), make([]int, t.Config.Batch)
 	for i := range tasks {
 		if t.Config.Curriculum == CurriculumAdaptive {
 			moves[i] = t.Lengths.draw(rng)
 		} else {
-			moves[i] = 1 + rng.IntN(envs.DefaultMaxSteps)
+			moves[i] = 1 + rng.IntN(maxMoves)
 		}
 		if tasks[i], err = g.UniqueOfLength(moves[i]); err != nil {
 			return nil, nil, fmt.Errorf("step %d: a training level of %d moves: %w", step, moves[i], err)

@@ -21,7 +21,7 @@ writes them as JSON lines, one level a line:
 Sokoban levels follow the paper: sides 6 to 8, border walls, one box, one goal, optimal
 solution at most 8 moves (its test split has sides 7 and 8: --min-side 7). FrozenLake levels
 follow the reference implementation: sides 2 to 9, tiles frozen with a probability drawn in
-[0.6, 0.85], goal reachable within the step budget.`
+[0.6, 0.85], kept only if its depth-limited search finds the goal within 6 moves.`
 
 // runLevels implements erlgo levels.
 func runLevels(sio stdio, args []string) error {
@@ -32,7 +32,7 @@ func runLevels(sio stdio, args []string) error {
 	out := fs.String("out", "-", "output file, or - for standard output")
 	minSide := fs.Int("min-side", 0, "smallest board side (0: the environment's default)")
 	maxSide := fs.Int("max-side", 0, "largest board side (0: the environment's default)")
-	maxMoves := fs.Int("max-moves", 0, "sokoban: longest optimal solution kept (0: 8, the paper's); smaller gives easier levels")
+	maxMoves := fs.Int("max-moves", 0, "longest optimal solution kept (0: the paper's, 8 for sokoban, 6 for frozenlake); smaller gives easier levels")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func levelGenerator(env string, seed uint64, minSide, maxSide, maxMoves int) (*e
 	case envs.EnvSokoban:
 		return envs.NewSokobanGenerator(seed, envs.SokobanOptions{MinSide: minSide, MaxSide: maxSide, MaxMoves: maxMoves})
 	case envs.EnvFrozenLake:
-		return envs.NewFrozenLakeGenerator(seed, envs.FrozenLakeOptions{MinSide: minSide, MaxSide: maxSide})
+		return envs.NewFrozenLakeGenerator(seed, envs.FrozenLakeOptions{MinSide: minSide, MaxSide: maxSide, MaxMoves: maxMoves})
 	}
 	return envs.NewGenerator(env, seed) // for its error naming the environments
 }

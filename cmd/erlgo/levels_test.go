@@ -44,6 +44,20 @@ func TestLevels(t *testing.T) {
 	if len(tasks) != 300 || !sides[7] || !sides[8] || len(sides) != 2 {
 		t.Errorf("%d levels of sides %v; want 300 of sides 7 and 8", len(tasks), sides)
 	}
+
+	code, out, errb = erlgo("", "levels", "--env", "frozenlake", "--n", "50", "--max-moves", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if tasks, err = envs.DecodeLevels(strings.NewReader(out), envs.EnvFrozenLake); err != nil || len(tasks) != 50 {
+		t.Fatalf("%d levels, %v", len(tasks), err)
+	}
+	for _, task := range tasks {
+		f, _ := envs.ParseFrozenLake(task.Layout, task.MaxSteps)
+		if sol, err := f.Solve(); err != nil || len(sol) > 2 {
+			t.Errorf("--max-moves 2: level %q solved in %v, %v", task.Layout, sol, err)
+		}
+	}
 }
 
 func TestProgress(t *testing.T) {
