@@ -6,9 +6,10 @@ package model
 // float64 references (package kernels/ref) for the float64 graph that the gradient check
 // differentiates. A backend also owns the memory of every tensor it runs on, so that one on a
 // device can keep a whole training step there (TestDeviceMemoryParity holds the model to that
-// with a backend whose memory the host cannot read). Each op owns its output (allocated on the
-// first run, reused after: a graph's shapes are fixed) and, where its gradient needs them, the
-// statistics its forward pass saved. Gradients are symbolic (SDOp): each backward rule is
+// with a backend whose memory the host cannot read). Each op owns its output and, where its
+// gradient needs them, the statistics its forward pass saved: buffers laid out on its
+// program's first run (a graph's shapes are fixed) in the arena that the model's programs share
+// (arena.go). Gradients are symbolic (SDOp): each backward rule is
 // itself an op of this file, so the TapeMachine runs forward and backward as one program.
 
 import (
@@ -149,14 +150,18 @@ func (be *backend[T]) newIndexTensor(shape ...int) *tensor.Dense {
 // are different computations.
 var opSerial atomic.Int64
 
-// opBase carries what every op of this file shares: its backend, identity, and the Gorgonia
-// boilerplate.
+// opBase carries what every op of this file shares: its backend, the arena of its program's
+// buffers (set once the program is built), identity, and the Gorgonia boilerplate.
 type opBase[T float] struct {
-	be   *backend[T]
-	name string
-	id   int64
-	out  outBuf[T]
+	be    *backend[T]
+	arena *arena[T]
+	name  string
+	id    int64
+	out   arenaBuffer[T]
 }
+
+// useArena places the op's buffers in a.
+func (o *opBase[T]) useArena(a *arena[T]) { o.arena = a }
 
 func newBase[T float](be *backend[T], name string) opBase[T] {
 	return opBase[T]{be: be, name: name, id: opSerial.Add(1)}
@@ -191,19 +196,8 @@ func (o *opBase[T]) types(dims ...int) hm.Type {
 	return hm.NewFnType(ts...)
 }
 
-// outBuf is a tensor an op owns, allocated on first use.
-type outBuf[T float] struct{ t *tensor.Dense }
-
-// get returns the buffer shaped as asked, in be's memory, and its data.
-func (b *outBuf[T]) get(be *backend[T], shape ...int) (*tensor.Dense, []T) {
-	if b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape)) {
-		b.t = be.newTensor(shape...)
-	}
-	return b.t, b.t.Data().([]T)
-}
-
 // output is the op's own output buffer.
-func (o *opBase[T]) output(shape ...int) (*tensor.Dense, []T) { return o.out.get(o.be, shape...) }
+func (o *opBase[T]) output(shape ...int) (*tensor.Dense, []T) { return o.out.get(o.arena, shape...) }
 
 func floats[T float](v G.Value) []T { return v.Data().([]T) }
 func ints(v G.Value) []int32        { return v.Data().([]int32) }
@@ -357,7 +351,7 @@ func (o *sumRowsOp[T]) Do(vs ...G.Value) (G.Value, error) {
 
 type layerNormOp[T float] struct {
 	opBase[T]
-	mean, rstd outBuf[T] // saved for the backward pass
+	mean, rstd arenaBuffer[T] // saved for the backward pass
 }
 
 func newLayerNorm[T float](be *backend[T]) *layerNormOp[T] {
@@ -371,8 +365,8 @@ func (o *layerNormOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { re
 func (o *layerNormOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, c := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, y := o.output(n, c)
-	_, mean := o.mean.get(o.be, n)
-	_, rstd := o.rstd.get(o.be, n)
+	_, mean := o.mean.get(o.arena, n)
+	_, rstd := o.rstd.get(o.arena, n)
 	o.be.layerNormForward(y, mean, rstd, floats[T](vs[0]), floats[T](vs[1]), floats[T](vs[2]), n, c)
 	return out, nil
 }
@@ -426,8 +420,8 @@ func (o *layerNormGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	} else {
 		out, dx = o.output(n, c)
 	}
-	_, mean := o.fwd.mean.get(o.be, n)
-	_, rstd := o.fwd.rstd.get(o.be, n)
+	_, mean := o.fwd.mean.get(o.arena, n)
+	_, rstd := o.fwd.rstd.get(o.arena, n)
 	o.be.layerNormBackward(dx, dw, nil, floats[T](vs[2]), floats[T](vs[0]), floats[T](vs[1]), mean, rstd, n, c)
 	return out, nil
 }
@@ -437,7 +431,7 @@ func (o *layerNormGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 type attentionOp[T float] struct {
 	opBase[T]
 	batch, seq, heads int
-	att               outBuf[T] // the softmax probabilities, saved for the backward pass
+	att               arenaBuffer[T] // the softmax probabilities, saved for the backward pass
 }
 
 func newAttention[T float](be *backend[T], batch, seq, heads int) *attentionOp[T] {
@@ -460,7 +454,7 @@ func (o *attentionOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (o *attentionOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	c := vs[0].Shape()[1] / 3
 	out, y := o.output(o.batch*o.seq, c)
-	_, att := o.att.get(o.be, o.batch, o.heads, o.seq, o.seq)
+	_, att := o.att.get(o.arena, o.batch, o.heads, o.seq, o.seq)
 	o.be.attentionForward(y, att, floats[T](vs[0]), ints(vs[1]), o.batch, o.seq, c, o.heads)
 	return out, nil
 }
@@ -476,7 +470,7 @@ func (o *attentionOp[T]) SymDiff(in G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 type attentionGradOp[T float] struct {
 	opBase[T]
 	fwd     *attentionOp[T]
-	scratch outBuf[T]
+	scratch arenaBuffer[T]
 }
 
 func (o *attentionGradOp[T]) Arity() int    { return 3 }
@@ -489,8 +483,8 @@ func (o *attentionGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	f := o.fwd
 	c := vs[0].Shape()[1] / 3
 	out, dqkv := o.output(f.batch*f.seq, 3*c)
-	_, scratch := o.scratch.get(o.be, f.batch, f.heads, f.seq, f.seq)
-	_, att := f.att.get(o.be, f.batch, f.heads, f.seq, f.seq)
+	_, scratch := o.scratch.get(o.arena, f.batch, f.heads, f.seq, f.seq)
+	_, att := f.att.get(o.arena, f.batch, f.heads, f.seq, f.seq)
 	o.be.attentionBackward(dqkv, scratch, floats[T](vs[2]), floats[T](vs[0]), att, ints(vs[1]), f.batch, f.seq, c, f.heads)
 	return out, nil
 }
@@ -611,7 +605,7 @@ func (o *scatterRowsOp[T]) Do(vs ...G.Value) (G.Value, error) {
 
 type logSoftmaxGatherOp[T float] struct {
 	opBase[T]
-	lse outBuf[T] // saved for the backward pass
+	lse arenaBuffer[T] // saved for the backward pass
 }
 
 func newLogSoftmaxGather[T float](be *backend[T]) *logSoftmaxGatherOp[T] {
@@ -630,7 +624,7 @@ func (o *logSoftmaxGatherOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, erro
 func (o *logSoftmaxGatherOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, v := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, logp := o.output(n)
-	_, lse := o.lse.get(o.be, n)
+	_, lse := o.lse.get(o.arena, n)
 	o.be.logSoftmaxGatherForward(logp, lse, floats[T](vs[0]), ints(vs[1]), n, v)
 	return out, nil
 }
@@ -654,7 +648,7 @@ func (o *logSoftmaxGatherGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, 
 func (o *logSoftmaxGatherGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, v := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, dlogits := o.output(n, v)
-	_, lse := o.fwd.lse.get(o.be, n)
+	_, lse := o.fwd.lse.get(o.arena, n)
 	o.be.logSoftmaxGatherBackward(dlogits, floats[T](vs[2]), floats[T](vs[0]), lse, ints(vs[1]), n, v)
 	return out, nil
 }

@@ -90,6 +90,9 @@ type Model struct {
 	mem      memory // the backend that holds the parameters and runs the programs
 	programs map[programKey]*program
 	uses     int64 // a clock for dropping the least recently used program
+	// scratch is the *arena[T] of the model's element type in which its programs' buffers
+	// live, made with the first program.
+	scratch any
 }
 
 // New builds a model with freshly initialised weights drawn from seed, on the host: float32
@@ -246,16 +249,20 @@ const (
 // program is the model's graph compiled for one batch shape: B sequences of T tokens with M
 // scored tokens, as far as its kind goes.
 type program struct {
-	key                               programKey
-	lastUse                           int64
-	vm                                G.VM
-	tokens, pos, lens, rows, targets  *G.Node
-	columns                           []*G.Node // the objective's per-token inputs, tokenColumns order
-	params                            []*G.Node
-	grads                             G.Nodes
-	qkv                               []*G.Node // each layer's packed q|k|v, for the sampler's KV cache
-	logits, logp, loss                *G.Node
-	objective                         objectiveState
+	key                              programKey
+	lastUse                          int64
+	vm                               G.VM
+	tokens, pos, lens, rows, targets *G.Node
+	columns                          []*G.Node // the objective's per-token inputs, tokenColumns order
+	params                           []*G.Node
+	grads                            G.Nodes
+	qkv                              []*G.Node // each layer's packed q|k|v, for the sampler's KV cache
+	logits, logp, loss               *G.Node
+	objective                        objectiveState
+	// run runs the program's instructions with its buffers in the model's arena; laidOut
+	// counts the arena elements its buffers take.
+	runInArena                        func(laidOut *int, instructions func() error) error
+	laidOut                           int
 	tokenBuf, posBuf, lensBuf, rowBuf *tensor.Dense
 	targetBuf                         *tensor.Dense
 	mask                              *G.Node // added to the logits: 0 where allowed, maskedLogit elsewhere
@@ -325,8 +332,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 		return nil, fmt.Errorf("model: building the graph: %w", err)
 	}
 	if key.kind == logitsOnly {
-		p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
-		return p, nil
+		return compile(p, m, be, g), nil
 	}
 
 	p.maskBuf = be.newTensor(key.scored, cfg.Vocab)
@@ -337,8 +343,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 		return nil, fmt.Errorf("model: building the log-probabilities: %w", err)
 	}
 	if key.kind == logProbs {
-		p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
-		return p, nil
+		return compile(p, m, be, g), nil
 	}
 	inputs := G.Nodes{p.logp}
 	for _, name := range tokenColumns {
@@ -357,12 +362,30 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 	if p.grads, err = G.Grad(p.loss, p.params...); err != nil {
 		return nil, fmt.Errorf("model: differentiating the graph: %w", err)
 	}
-	p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
-	return p, nil
+	return compile(p, m, be, g), nil
 }
 
-// maxPrograms bounds the compiled programs a model keeps: each holds its activations and
-// attention probabilities, tens of megabytes at the larger shapes.
+// compile places the buffers of every op of g in the model's arena and makes the machine that
+// runs g.
+func compile[T float](p *program, m *Model, be *backend[T], g *G.ExprGraph) *program {
+	a, ok := m.scratch.(*arena[T])
+	if !ok {
+		a = &arena[T]{be: be}
+		m.scratch = a
+	}
+	for _, n := range g.AllNodes() {
+		if op, ok := n.Op().(interface{ useArena(*arena[T]) }); ok {
+			op.useArena(a)
+		}
+	}
+	p.runInArena = a.run
+	p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
+	return p
+}
+
+// maxPrograms bounds the compiled programs a model keeps: each holds its graph, its machine
+// and its inputs, while its activations and attention probabilities live in the arena the
+// programs share.
 const maxPrograms = 24
 
 // program returns the compiled program for a shape, building it on first use. Shapes are
@@ -501,11 +524,13 @@ func (p *program) load(b *Batch) {
 }
 
 func (p *program) run() error {
-	p.vm.Reset()
-	if err := p.vm.RunAll(); err != nil {
-		return fmt.Errorf("model: running the graph: %w", err)
-	}
-	return nil
+	return p.runInArena(&p.laidOut, func() error {
+		p.vm.Reset()
+		if err := p.vm.RunAll(); err != nil {
+			return fmt.Errorf("model: running the graph: %w", err)
+		}
+		return nil
+	})
 }
 
 // Logits runs the forward pass and returns, for every scored token in order, the logits that
