@@ -10,7 +10,7 @@ import (
 // row, so smaller blocks skip more of the causally masked upper triangle (at 32 and T = 128,
 // 62% of the full T×T work remains, against 50% at best), while larger blocks give each
 // product more rows to amortise its calls over.
-const attnBlock = 32
+const attnBlock = 48
 
 // headBufs holds each worker's transposed keys and values of one head (see headMatrix).
 var headBufs bufPool
@@ -167,15 +167,11 @@ func softmaxRow(row []float32, n int) {
 		return
 	}
 	mx := maxOf(s)
-	var sum float64
-	rest := s
-	if v := vectorPart(n); v > 0 {
-		sum = active.expShift(&s[0], &s[0], v, mx)
-		rest = s[v:]
-	}
-	for j, v := range rest {
-		e := exp32(v - mx)
-		rest[j] = e
+	v := vectorPart(n)
+	sum := vecExpShift(s, s[:v], mx)
+	for j := v; j < n; j++ {
+		e := exp32(s[j] - mx)
+		s[j] = e
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
@@ -188,22 +184,28 @@ func softmaxRow(row []float32, n int) {
 // into the gradient with respect to the scores, in place.
 func softmaxBackwardRow(dp, p []float32) {
 	dp = dp[:len(p)]
-	var dot float64
-	for j, v := range p {
-		dot += float64(v) * float64(dp[j])
+	v := vectorPart(len(p))
+	dot := vecDot(p[:v], dp)
+	for j := v; j < len(p); j++ {
+		dot += float64(p[j]) * float64(dp[j])
 	}
 	d := float32(dot)
-	for j, v := range p {
-		dp[j] = v * (dp[j] - d)
+	vecSoftmaxGradRow(dp, p[:v], d)
+	for j := v; j < len(p); j++ {
+		dp[j] = p[j] * (dp[j] - d)
 	}
 }
 
-// maxOf returns the largest element of the non-empty s.
+// maxOf returns the largest element of the non-empty s. A NaN in s leaves the result
+// unspecified (the vector paths' maxima skip it), as every softmax of the row is NaN then.
 func maxOf(s []float32) float32 {
-	mx := s[0]
-	for _, v := range s[1:] {
-		if v > mx {
-			mx = v
+	mx, rest := s[0], s[1:]
+	if v := vectorPart(len(s)); v > 0 {
+		mx, rest = vecMax(s[:v]), s[v:]
+	}
+	for _, x := range rest {
+		if x > mx {
+			mx = x
 		}
 	}
 	return mx

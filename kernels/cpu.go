@@ -15,21 +15,19 @@ type cpuPath struct {
 	// on gonum's Sgemm.
 	gemmTiles []gemmTile
 
-	// The elementwise vector loops, each over a count n that is a multiple of width; the
-	// kernels finish what is left of a slice with their scalar code. width is 0 on a path
-	// without them.
-	width        int
-	geluForward  func(out, x *float32, n int)
-	geluBackward func(dx, x, dout *float32, n int)
-	// expShift sets dst[i] = e^(src[i] − shift) (dst may be src) and returns their sum in
-	// float64.
-	expShift func(dst, src *float32, n int, shift float32) float64
+	// vectorWidth is the number of floats in a vector of the path's vector loops (vec_amd64.go),
+	// 0 on a path without them; vectorISA says which of them it runs.
+	vectorWidth int
+	vectorISA   vectorISA
 }
+
+// vectorISA names a family of vector loops (see vec_amd64.go).
+type vectorISA int
 
 // vectorPart returns how many of n elements the active path's vector loops take: n rounded
 // down to a multiple of its width.
 func vectorPart(n int) int {
-	if w := active.width; w > 0 {
+	if w := active.vectorWidth; w > 0 {
 		return n / w * w
 	}
 	return 0

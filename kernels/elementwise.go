@@ -40,9 +40,12 @@ func SumRows(dbias, dout []float32, N, C int) {
 	mustLen(kernel, "dout", dout, N*C)
 	forColumnBlocks(C, N, func(c0, c1 int) {
 		var acc [colBlock]float64
+		vb := vectorPart(c1 - c0)
 		for i := range N {
-			for j, v := range dout[i*C+c0 : i*C+c1] {
-				acc[j] += float64(v)
+			row := dout[i*C+c0 : i*C+c1]
+			vecAddFloat64(acc[:vb], row[:vb])
+			for j := vb; j < len(row); j++ {
+				acc[j] += float64(row[j])
 			}
 		}
 		for j := range c1 - c0 {

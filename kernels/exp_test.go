@@ -39,21 +39,23 @@ func TestExp32(t *testing.T) {
 // scalar tail runs too, and checks the sum it returns.
 func TestExpShift(t *testing.T) {
 	for _, p := range cpuPaths {
-		if p.width == 0 {
+		if p.vectorWidth == 0 {
 			continue
 		}
 		t.Run(p.name, func(t *testing.T) {
+			defer func(saved *cpuPath) { active = saved }(active)
+			active = p
 			var src []float32
 			for x := float32(-87); x <= 80; x += 1e-3 + float32(math.Abs(float64(x)))*1e-5 {
 				src = append(src, x)
 			}
 			src = append(src, -88, -200, -1e30, float32(math.Inf(-1)), float32(math.NaN()))
-			for len(src)%p.width != 0 {
+			for len(src)%p.vectorWidth != 0 {
 				src = append(src, 0)
 			}
 			const shift = 1.5
 			dst := poisoned(len(src))
-			sum := p.expShift(&dst[0], &src[0], len(src), shift)
+			sum := vecExpShift(dst, src, shift)
 			worst, at := 0.0, float32(0)
 			for i, x := range src {
 				arg := x - shift // in float32, as the kernel subtracts
@@ -82,7 +84,7 @@ func TestExpShift(t *testing.T) {
 			}
 			// Without the NaN, the returned sum is the sum of the values written.
 			src[slices.IndexFunc(src, func(x float32) bool { return x != x })] = 0
-			sum = p.expShift(&dst[0], &src[0], len(src), shift)
+			sum = vecExpShift(dst, src, shift)
 			var check float64
 			for _, v := range dst {
 				check += float64(v)

@@ -19,10 +19,9 @@ func GeluForward(out, x []float32) {
 	mustLen("GeluForward", "out", out, len(x))
 	parallelFor(len(x), 1, func(lo, hi int) {
 		o, xs := out[lo:hi], x[lo:hi]
-		if n := vectorPart(len(xs)); n > 0 {
-			active.geluForward(&o[0], &xs[0], n)
-			o, xs = o[n:], xs[n:]
-		}
+		n := vectorPart(len(xs))
+		vecGeluForward(o, xs[:n])
+		o, xs = o[n:], xs[n:]
 		for i, v := range xs {
 			o[i] = v / (1 + geluExp(v))
 		}
@@ -37,10 +36,9 @@ func GeluBackward(dx, x, dout []float32) {
 	mustLen(kernel, "dout", dout, len(x))
 	parallelFor(len(x), 1, func(lo, hi int) {
 		d, g, xs := dx[lo:hi], dout[lo:hi], x[lo:hi]
-		if n := vectorPart(len(xs)); n > 0 {
-			active.geluBackward(&d[0], &xs[0], &g[0], n)
-			d, g, xs = d[n:], g[n:], xs[n:]
-		}
+		n := vectorPart(len(xs))
+		vecGeluBackward(d, xs[:n], g)
+		d, g, xs = d[n:], g[n:], xs[n:]
 		for i, v := range xs {
 			// gelu = x·s with s = σ(2u), so gelu' = s + x·2·s·(1−s)·u'. 1−s is taken as e·s,
 			// which keeps its relative accuracy where s is close to 1.

@@ -20,25 +20,27 @@ func LayerNormForward(out, mean, rstd, x, weight, bias []float32, N, C int) {
 	mustLen(kernel, "weight", weight, C)
 	mustLen(kernel, "bias", bias, C)
 	weight, bias = weight[:C], bias[:C]
+	vc := vectorPart(C)
 	parallelFor(N, C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			xi := x[i*C : (i+1)*C]
 			oi := out[i*C : (i+1)*C]
-			var sum float64
-			for _, v := range xi {
+			sum := vecSum(xi[:vc])
+			for _, v := range xi[vc:] {
 				sum += float64(v)
 			}
 			m := sum / float64(C)
 			// Two passes, because the one-pass E[x²]−E[x]² loses the variance of rows whose
 			// mean is large beside their spread.
-			var ss float64
-			for _, v := range xi {
+			ss := vecSumSquaredDeviations(xi[:vc], float32(m))
+			for _, v := range xi[vc:] {
 				d := float64(v) - m
 				ss += d * d
 			}
 			rs := 1 / math.Sqrt(ss/float64(C)+layerNormEps)
-			for j, v := range xi {
-				oi[j] = float32((float64(v)-m)*rs)*weight[j] + bias[j]
+			vecNormalize(oi, xi[:vc], weight, bias, float32(m), float32(rs))
+			for j := vc; j < C; j++ {
+				oi[j] = float32((float64(xi[j])-m)*rs)*weight[j] + bias[j]
 			}
 			if mean != nil {
 				mean[i] = float32(m)
@@ -66,6 +68,7 @@ func LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd []float32
 	mustLen(kernel, "weight", weight, C)
 	mustLen(kernel, "mean", mean, N)
 	mustLen(kernel, "rstd", rstd, N)
+	vc := vectorPart(C)
 	if dx != nil {
 		weight := weight[:C]
 		parallelFor(N, 2*C, func(lo, hi int) {
@@ -75,15 +78,16 @@ func LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd []float32
 				di := dx[i*C : (i+1)*C]
 				m, r := mean[i], rstd[i]
 				// dx = rstd·(g − mean(g) − x̂·mean(g∘x̂)) with g = weight∘dout, x̂ the normalised x.
-				var sg, sgx float64
-				for j, v := range xi {
+				sg, sgx := vecLayerNormGradSums(xi[:vc], gi, weight, m, r)
+				for j := vc; j < C; j++ {
 					g := weight[j] * gi[j]
 					sg += float64(g)
-					sgx += float64(g * (v - m) * r)
+					sgx += float64(g * (xi[j] - m) * r)
 				}
 				mg, mgx := float32(sg/float64(C)), float32(sgx/float64(C))
-				for j, v := range xi {
-					di[j] = r * (weight[j]*gi[j] - mg - (v-m)*r*mgx)
+				vecLayerNormGradRow(di, xi[:vc], gi, weight, m, r, mg, mgx)
+				for j := vc; j < C; j++ {
+					di[j] = r * (weight[j]*gi[j] - mg - (xi[j]-m)*r*mgx)
 				}
 			}
 		})
@@ -93,13 +97,15 @@ func LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd []float32
 	}
 	forColumnBlocks(C, 2*N, func(c0, c1 int) {
 		var dw, db [colBlock]float64
+		vb := vectorPart(c1 - c0)
 		for i := range N {
 			xi := x[i*C+c0 : i*C+c1]
 			gi := dout[i*C+c0 : i*C+c1]
 			m, r := mean[i], rstd[i]
-			for j, g := range gi {
-				dw[j] += float64(g * (xi[j] - m) * r)
-				db[j] += float64(g)
+			vecLayerNormGradColumns(dw[:vb], db[:vb], xi[:vb], gi, m, r)
+			for j := vb; j < len(gi); j++ {
+				dw[j] += float64(gi[j] * (xi[j] - m) * r)
+				db[j] += float64(gi[j])
 			}
 		}
 		for j := range c1 - c0 {

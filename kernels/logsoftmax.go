@@ -39,6 +39,7 @@ func LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse []float32, targets []i
 	mustLen(kernel, "dlogits", dlogits, N*V)
 	mustLen(kernel, "dlogp", dlogp, N)
 	mustLen(kernel, "lse", lse, N)
+	vv := vectorPart(V)
 	parallelFor(N, V, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			d := dlogits[i*V : (i+1)*V]
@@ -48,8 +49,13 @@ func LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse []float32, targets []i
 				continue
 			}
 			g, l := dlogp[i], lse[i]
-			for j, v := range logits[i*V : (i+1)*V] {
-				d[j] = -g * exp32(v-l)
+			row := logits[i*V : (i+1)*V]
+			vecExpShift(d, row[:vv], l)
+			for j := range vv {
+				d[j] *= -g
+			}
+			for j := vv; j < V; j++ {
+				d[j] = -g * exp32(row[j]-l)
 			}
 			d[t] += g
 		}
@@ -60,12 +66,23 @@ func LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse []float32, targets []i
 // that no term overflows.
 func logSumExp(row []float32) float64 {
 	mx := maxOf(row)
+	v := vectorPart(len(row))
 	var sum float64
-	for _, v := range row {
-		sum += float64(exp32(v - mx))
+	// The vector loop writes its exponentials; a chunk of them at a time goes to the stack.
+	var exps [logSumExpChunk]float32
+	for c := 0; c < v; c += logSumExpChunk {
+		chunk := row[c:min(c+logSumExpChunk, v)]
+		sum += vecExpShift(exps[:], chunk, mx)
+	}
+	for _, x := range row[v:] {
+		sum += float64(exp32(x - mx))
 	}
 	return float64(mx) + math.Log(sum)
 }
+
+// logSumExpChunk is how many exponentials logSumExp's vector loop writes at a time: a multiple
+// of every vector width.
+const logSumExpChunk = 256
 
 // checkLogSoftmaxGather validates the arguments the two passes share.
 func checkLogSoftmaxGather(kernel string, logits []float32, targets []int32, N, V int) {
