@@ -113,6 +113,9 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 		return nil, err
 	}
 	policy.MicroBatch, reference.MicroBatch = cfg.MicroBatch, cfg.MicroBatch
+	if err := reference.ShareBuffers(policy); err != nil { // it runs only inside the policy's Gradients
+		return nil, err
+	}
 	maxMoves, err := envs.MaxMoves(cfg.Env)
 	if err != nil {
 		return nil, err

@@ -73,3 +73,52 @@ func TestProgramsShareOneArena(t *testing.T) {
 	}
 	t.Logf("%d programs, %d elements laid out, in an arena of %d", len(shared.programs), sum, len(a.data))
 }
+
+// TestShareBuffers: a reference policy that lays its buffers out in the policy's arena gives
+// Gradients the same KL term and gradients as one with memory of its own, and the two hold
+// one arena; sharing is refused once a model has run.
+func TestShareBuffers(t *testing.T) {
+	obj := DefaultObjective()
+	obj.KLCoef = 0.1
+	batch := pgBatch(tinyConfig, 4)
+	gradients := func(share bool) (Terms, *Model, *Model) {
+		policy := newTestModel(t, tinyConfig, tensor.Float32, 3)
+		ref := newTestModel(t, tinyConfig, tensor.Float32, 4)
+		if share {
+			if err := ref.ShareBuffers(policy); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var terms Terms
+		for range 2 { // the second step runs in the memory the first laid out
+			var err error
+			if terms, err = policy.Gradients(batch, obj, ref); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return terms, policy, ref
+	}
+	wantTerms, want, _ := gradients(false)
+	terms, policy, ref := gradients(true)
+	if terms != wantTerms || terms.KL == 0 {
+		t.Errorf("terms %+v with shared buffers, %+v without", terms, wantTerms)
+	}
+	for i, p := range policy.Params {
+		if !slices.Equal(floatsOf(p.Grad), floatsOf(want.Params[i].Grad)) {
+			t.Errorf("the gradient of %s differs with shared buffers", p.Name)
+		}
+	}
+	if policy.scratch != ref.scratch {
+		t.Error("the policy and its reference hold different arenas")
+	}
+	if err := ref.ShareBuffers(policy); err == nil {
+		t.Error("ShareBuffers after the model ran: no error")
+	}
+	other, err := New(tinyConfig, tensor.Float64, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ShareBuffers(policy); err == nil {
+		t.Error("ShareBuffers between float64 and float32 models: no error")
+	}
+}

@@ -85,6 +85,8 @@ type memory interface {
 	adamW(param, grad, m, v *tensor.Dense, gradScale, lr, beta1, beta2, eps, weightDecay float64, step int)
 	// build compiles the model's graph for a batch shape on this backend.
 	build(m *Model, key programKey, obj Objective) (*program, error)
+	// newArena returns an empty *arena[T] for programs on this backend.
+	newArena() any
 }
 
 // memoryOf returns the backend that holds t's data.
@@ -146,6 +148,8 @@ func (e engine[T]) adamW(param, grad, m, v *tensor.Dense, gradScale, lr, beta1, 
 	}
 	e.be.adamW(data[T](param), g, data[T](m), data[T](v), T(lr), T(beta1), T(beta2), T(eps), T(weightDecay), step)
 }
+
+func (e engine[T]) newArena() any { return &arena[T]{be: e.be} }
 
 func (e engine[T]) build(m *Model, key programKey, obj Objective) (*program, error) {
 	return buildProgram(m, e.be, key, obj)

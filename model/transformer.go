@@ -91,7 +91,7 @@ type Model struct {
 	programs map[programKey]*program
 	uses     int64 // a clock for dropping the least recently used program
 	// scratch is the *arena[T] of the model's element type in which its programs' buffers
-	// live, made with the first program.
+	// live, made with the first program, or shared with another model (ShareBuffers).
 	scratch any
 }
 
@@ -137,6 +137,25 @@ func newOn[T float](mem engine[T], cfg Config, seed uint64) (*Model, error) {
 		m.byName[s.name] = p
 	}
 	return m, nil
+}
+
+// ShareBuffers makes m lay the buffers of its programs out in the memory of other's, so that
+// the two hold the memory of one largest program between them. The two must never run at the
+// same time; a policy and the reference it passes to Gradients, which runs between the
+// policy's own programs, may share. m must be of other's element type and backend and must not
+// have run yet.
+func (m *Model) ShareBuffers(other *Model) error {
+	if m.mem != other.mem {
+		return fmt.Errorf("model: cannot share buffers between models on different backends (%T, %T)", m.mem, other.mem)
+	}
+	if len(m.programs) > 0 {
+		return fmt.Errorf("model: ShareBuffers after the model has run (%d programs built)", len(m.programs))
+	}
+	if other.scratch == nil {
+		other.scratch = other.mem.newArena()
+	}
+	m.scratch = other.scratch
+	return nil
 }
 
 // Param returns the parameter called name, or nil.
@@ -368,11 +387,10 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 // compile places the buffers of every op of g in the model's arena and makes the machine that
 // runs g.
 func compile[T float](p *program, m *Model, be *backend[T], g *G.ExprGraph) *program {
-	a, ok := m.scratch.(*arena[T])
-	if !ok {
-		a = &arena[T]{be: be}
-		m.scratch = a
+	if m.scratch == nil {
+		m.scratch = m.mem.newArena()
 	}
+	a := m.scratch.(*arena[T])
 	for _, n := range g.AllNodes() {
 		if op, ok := n.Op().(interface{ useArena(*arena[T]) }); ok {
 			op.useArena(a)
