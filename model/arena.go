@@ -1,6 +1,9 @@
 package model
 
 import (
+	"math"
+	"slices"
+
 	"gorgonia.org/tensor"
 )
 
@@ -10,14 +13,18 @@ import (
 // program's buffers after the model has used its results, before the next run (Gradients
 // accumulates a run's gradients, the decoder copies a prefill's keys and values, Logits and
 // LogProbs read theirs back). So every program lays its buffers out from offset 0 of one
-// shared arena, which needs the size of the largest program rather than the sum of all:
-// at the small model's training shapes, hundreds of megabytes instead of gigabytes.
+// shared arena, which needs the size of the largest program rather than the sum of all.
 //
-// A program's layout is made during its first run, as its ops ask for buffers: each takes the
-// next offset of the program's own count. Buffers that lie past the end of the arena live in
-// memory of their own for that run; after it the arena is replaced by one large enough for
-// the program, and every buffer moves into it on its next use. Growth stops once the largest
-// shape has run, so a training step allocates nothing after the first few.
+// A program's layout is planned on its first run. Its buffers take consecutive offsets as its
+// ops ask for them, while the arena records when each is written and last read, in the order
+// the ops run (an op's reads and writes count as one moment, so that no op's output shares
+// memory with its inputs). After the run, buffers whose lives do not overlap are given the same
+// memory (the largest placed first, each at the lowest offset free for its whole life), and
+// the program's results, which its caller reads after the run, live to the end. Buffers that
+// lie past the end of the arena live in memory of their own for the first run; after it the
+// arena is replaced by one large enough for the program's plan, and every buffer moves into it
+// on its next use. Growth stops once the largest shape has run, so a training step allocates
+// nothing after the first few.
 type arena[T float] struct {
 	be   *backend[T]
 	data []T // in be's memory
@@ -28,21 +35,103 @@ type arena[T float] struct {
 	runs int
 	used *int
 	need int
+
+	// The plan of the program on its first run: the buffers it placed, by the address of
+	// their data, and a clock that ticks whenever an event comes from another op than the
+	// last.
+	planning bool
+	placed   []*arenaBuffer[T]
+	owners   map[*T]*arenaBuffer[T]
+	clock    int
+	lastOp   int64
 }
 
+// planAlign is the alignment of a buffer in a plan, in elements: 256 bytes, a cache line on
+// the host and the alignment a device's allocator gives.
+const planAlign = 64
+
 // run runs a program's instructions with its buffers in the arena; used is the program's
-// count of the elements it has laid out.
-func (a *arena[T]) run(used *int, instructions func() error) error {
+// count of the elements it has laid out, 0 before its first run, and results returns the
+// tensors its caller reads after the run.
+func (a *arena[T]) run(used *int, instructions func() error, results func() []*tensor.Dense) error {
 	a.runs++
 	a.used, a.need = used, *used
+	a.planning = *used == 0
+	if a.planning {
+		a.placed, a.owners, a.clock, a.lastOp = nil, map[*T]*arenaBuffer[T]{}, 0, 0
+	}
 	err := instructions()
-	a.used = nil
+	if a.planning && err == nil {
+		for _, t := range results() {
+			if b := a.owner(t); b != nil {
+				b.last = math.MaxInt
+			}
+		}
+		*used = plan(a.placed)
+		a.need = *used
+	}
+	a.planning, a.placed, a.owners, a.used = false, nil, nil, nil
 	if a.need > len(a.data) {
 		a.data = a.be.alloc(a.need)
 		a.generation++
 	}
 	return err
 }
+
+// owner returns the buffer whose data t's is, or nil.
+func (a *arena[T]) owner(t tensor.Tensor) *arenaBuffer[T] {
+	d, ok := t.Data().([]T)
+	if !ok || len(d) == 0 {
+		return nil
+	}
+	return a.owners[&d[0]]
+}
+
+// moment returns the clock at an event of op: the same for every event of one op.
+func (a *arena[T]) moment(op int64) int {
+	if op != a.lastOp {
+		a.clock++
+		a.lastOp = op
+	}
+	return a.clock
+}
+
+// read records that op read t, when the running program is being planned.
+func (a *arena[T]) read(op int64, t tensor.Tensor) {
+	if a.planning {
+		if b := a.owner(t); b != nil {
+			b.last = a.moment(op)
+		}
+	}
+}
+
+// plan gives each buffer an offset at which no buffer whose life overlaps its own also lies,
+// and returns the number of elements the plan takes. The buffers are placed largest first,
+// each at the lowest offset that is free for its whole life.
+func plan[T float](buffers []*arenaBuffer[T]) int {
+	order := slices.Clone(buffers)
+	slices.SortStableFunc(order, func(x, y *arenaBuffer[T]) int { return y.size() - x.size() })
+	var done []*arenaBuffer[T]
+	end := 0
+	for _, b := range order {
+		b.offset = 0
+		for moved := true; moved; {
+			moved = false
+			for _, o := range done {
+				if o.first <= b.last && b.first <= o.last && o.offset < b.offset+b.size() && b.offset < o.offset+o.size() {
+					b.offset, moved = o.offset+o.size(), true
+				}
+			}
+		}
+		b.generation = movedGeneration
+		done = append(done, b)
+		end = max(end, b.offset+b.size())
+	}
+	return end
+}
+
+// movedGeneration marks a buffer whose offset a plan changed: it moves on its next use.
+const movedGeneration = -2
 
 // arenaBuffer is a buffer of a program's op, in the arena.
 type arenaBuffer[T float] struct {
@@ -52,18 +141,30 @@ type arenaBuffer[T float] struct {
 	// number ownRun: a buffer moves only between runs, as the values it holds within a run
 	// (the statistics a backward op reads) must stay where they are.
 	generation, ownRun int
+	// first and last are the moments of its first and last use in the planned run.
+	first, last int
 }
 
-// get returns the buffer shaped as asked, and its data. It must be called while a program runs.
-func (b *arenaBuffer[T]) get(a *arena[T], shape ...int) (*tensor.Dense, []T) {
+// size is the buffer's extent in a plan: its elements, rounded up to planAlign.
+func (b *arenaBuffer[T]) size() int {
+	return (b.t.Shape().TotalSize() + planAlign - 1) / planAlign * planAlign
+}
+
+// get returns the buffer shaped as asked, and its data, for use by op. It must be called while
+// a program runs.
+func (b *arenaBuffer[T]) get(a *arena[T], op int64, shape ...int) (*tensor.Dense, []T) {
 	placed := b.generation == a.generation || b.generation == -1 && b.ownRun == a.runs
 	if b.t != nil && placed && b.t.Shape().Eq(tensor.Shape(shape)) {
+		if a.planning {
+			b.last = a.moment(op)
+		}
 		return b.t, b.t.Data().([]T)
 	}
 	n := tensor.Shape(shape).TotalSize()
-	if b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape)) {
+	fresh := b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape))
+	if fresh {
 		b.offset = *a.used
-		*a.used += n
+		*a.used += (n + planAlign - 1) / planAlign * planAlign
 		a.need = max(a.need, *a.used)
 	}
 	var backing []T
@@ -72,6 +173,14 @@ func (b *arenaBuffer[T]) get(a *arena[T], shape ...int) (*tensor.Dense, []T) {
 	} else {
 		backing, b.generation, b.ownRun = a.be.alloc(n), -1, a.runs
 	}
-	b.t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing), tensor.WithEngine(engine[T]{a.be}))
+	b.t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing), tensor.WithEngine(engine[T]{be: a.be, arena: a}))
+	if a.planning {
+		if fresh {
+			b.first = a.moment(op)
+			a.placed = append(a.placed, b)
+		}
+		b.last = a.moment(op)
+		a.owners[&backing[0]] = b
+	}
 	return b.t, backing
 }

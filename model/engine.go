@@ -17,7 +17,13 @@ import (
 // memory) depends on that, so the engine implements no other arithmetic: a built-in Gorgonia
 // op that finds its way into a program fails with an error that names it instead of touching
 // the values on the host. Its memory methods are the host's, as the backends' values are.
-type engine[T float] struct{ be *backend[T] }
+//
+// The tensors of a program's buffers carry an engine that also names their arena, so that a
+// sum's operands count as used in the arena's plan of the program (arena.go).
+type engine[T float] struct {
+	be    *backend[T]
+	arena *arena[T]
+}
 
 var _ interface {
 	tensor.Engine
@@ -54,9 +60,21 @@ func (e engine[T]) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tenso
 	case fo.Safe():
 		out = e.be.newTensor(a.Shape()...)
 	}
+	// The machine hands a sum tensors of its own that share the data of the ops' buffers, and
+	// one to reuse, which need not be an operand's: all three count as used now in the plan of
+	// the arena the sum runs in.
+	if e.arena != nil {
+		for _, t := range []tensor.Tensor{a, b, out} {
+			e.arena.read(sumOp, t)
+		}
+	}
 	e.be.add(out.Data().([]T), a.Data().([]T), b.Data().([]T))
 	return out, nil
 }
+
+// sumOp is the op identity of Gorgonia's sums in an arena's plan; consecutive sums count as one
+// op, which only lengthens the lives of the buffers they read.
+const sumOp = -1
 
 // AddScalar is not used by the model's programs.
 func (e engine[T]) AddScalar(a tensor.Tensor, b interface{}, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {

@@ -59,7 +59,7 @@ func TestProgramsRunOnTheBackend(t *testing.T) {
 // TestEngineRefusesOtherArithmetic: the engine must not pass for a standard engine, whose
 // arithmetic would run on the host behind the backend's back.
 func TestEngineRefusesOtherArithmetic(t *testing.T) {
-	e := engine[float32]{cpuKernels}
+	e := engine[float32]{be: cpuKernels}
 	a := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 2, 3}), tensor.WithEngine(e))
 	b := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{10, 20, 30}), tensor.WithEngine(e))
 	if _, err := tensor.Sub(a, b); err == nil {

@@ -136,13 +136,13 @@ func withHostMemory[T float](be *backend[T]) *backend[T] {
 // newTensor returns a zeroed tensor in the backend's memory.
 func (be *backend[T]) newTensor(shape ...int) *tensor.Dense {
 	n := tensor.Shape(shape).TotalSize()
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.alloc(n)), tensor.WithEngine(engine[T]{be}))
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.alloc(n)), tensor.WithEngine(engine[T]{be: be}))
 }
 
 // newIndexTensor returns a zeroed int32 tensor in the backend's memory.
 func (be *backend[T]) newIndexTensor(shape ...int) *tensor.Dense {
 	n := tensor.Shape(shape).TotalSize()
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.allocIndex(n)), tensor.WithEngine(engine[T]{be}))
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.allocIndex(n)), tensor.WithEngine(engine[T]{be: be}))
 }
 
 // opSerial makes every op instance hash differently: Gorgonia merges nodes whose op and
@@ -197,10 +197,25 @@ func (o *opBase[T]) types(dims ...int) hm.Type {
 }
 
 // output is the op's own output buffer.
-func (o *opBase[T]) output(shape ...int) (*tensor.Dense, []T) { return o.out.get(o.arena, shape...) }
+func (o *opBase[T]) output(shape ...int) (*tensor.Dense, []T) {
+	return o.out.get(o.arena, o.id, shape...)
+}
 
-func floats[T float](v G.Value) []T { return v.Data().([]T) }
-func ints(v G.Value) []int32        { return v.Data().([]int32) }
+// buffer returns another buffer of the op's program, shaped as asked, and its data: the
+// statistics a forward op saves, or those its gradient op reads.
+func (o *opBase[T]) buffer(b *arenaBuffer[T], shape ...int) (*tensor.Dense, []T) {
+	return b.get(o.arena, o.id, shape...)
+}
+
+// in returns the data of an input of the op, which counts as a read in its arena's plan.
+func (o *opBase[T]) in(v G.Value) []T {
+	if t, ok := v.(*tensor.Dense); ok {
+		o.arena.read(o.id, t)
+	}
+	return v.Data().([]T)
+}
+
+func ints(v G.Value) []int32 { return v.Data().([]int32) }
 
 func shapeOf(ds []G.DimSizer, i int) (tensor.Shape, error) {
 	s, ok := ds[i].(tensor.Shape)
@@ -255,9 +270,9 @@ func (o *linearOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (o *linearOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, in, outDim := vs[0].Shape()[0], vs[0].Shape()[1], vs[1].Shape()[0]
 	out, y := o.output(n, outDim)
-	o.be.gemm(false, true, n, outDim, in, 1, floats[T](vs[0]), in, floats[T](vs[1]), in, 0, y, outDim)
+	o.be.gemm(false, true, n, outDim, in, 1, o.in(vs[0]), in, o.in(vs[1]), in, 0, y, outDim)
 	if o.hasBias {
-		o.be.addBias(y, floats[T](vs[2]), n, outDim)
+		o.be.addBias(y, o.in(vs[2]), n, outDim)
 	}
 	return out, nil
 }
@@ -323,7 +338,7 @@ func (o *gemmOp[T]) Do(vs ...G.Value) (G.Value, error) {
 		return nil, err
 	}
 	out, c := o.output(m, n)
-	o.be.gemm(o.transA, false, m, n, k, 1, floats[T](vs[0]), vs[0].Shape()[1], floats[T](vs[1]), n, 0, c, n)
+	o.be.gemm(o.transA, false, m, n, k, 1, o.in(vs[0]), vs[0].Shape()[1], o.in(vs[1]), n, 0, c, n)
 	return out, nil
 }
 
@@ -343,7 +358,7 @@ func (o *sumRowsOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (o *sumRowsOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, c := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, db := o.output(c)
-	o.be.sumRows(db, floats[T](vs[0]), n, c)
+	o.be.sumRows(db, o.in(vs[0]), n, c)
 	return out, nil
 }
 
@@ -365,9 +380,9 @@ func (o *layerNormOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { re
 func (o *layerNormOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, c := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, y := o.output(n, c)
-	_, mean := o.mean.get(o.arena, n)
-	_, rstd := o.rstd.get(o.arena, n)
-	o.be.layerNormForward(y, mean, rstd, floats[T](vs[0]), floats[T](vs[1]), floats[T](vs[2]), n, c)
+	_, mean := o.buffer(&o.mean, n)
+	_, rstd := o.buffer(&o.rstd, n)
+	o.be.layerNormForward(y, mean, rstd, o.in(vs[0]), o.in(vs[1]), o.in(vs[2]), n, c)
 	return out, nil
 }
 
@@ -420,9 +435,9 @@ func (o *layerNormGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	} else {
 		out, dx = o.output(n, c)
 	}
-	_, mean := o.fwd.mean.get(o.arena, n)
-	_, rstd := o.fwd.rstd.get(o.arena, n)
-	o.be.layerNormBackward(dx, dw, nil, floats[T](vs[2]), floats[T](vs[0]), floats[T](vs[1]), mean, rstd, n, c)
+	_, mean := o.buffer(&o.fwd.mean, n)
+	_, rstd := o.buffer(&o.fwd.rstd, n)
+	o.be.layerNormBackward(dx, dw, nil, o.in(vs[2]), o.in(vs[0]), o.in(vs[1]), mean, rstd, n, c)
 	return out, nil
 }
 
@@ -454,8 +469,8 @@ func (o *attentionOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (o *attentionOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	c := vs[0].Shape()[1] / 3
 	out, y := o.output(o.batch*o.seq, c)
-	_, att := o.att.get(o.arena, o.batch, o.heads, o.seq, o.seq)
-	o.be.attentionForward(y, att, floats[T](vs[0]), ints(vs[1]), o.batch, o.seq, c, o.heads)
+	_, att := o.buffer(&o.att, o.batch, o.heads, o.seq, o.seq)
+	o.be.attentionForward(y, att, o.in(vs[0]), ints(vs[1]), o.batch, o.seq, c, o.heads)
 	return out, nil
 }
 
@@ -483,9 +498,9 @@ func (o *attentionGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	f := o.fwd
 	c := vs[0].Shape()[1] / 3
 	out, dqkv := o.output(f.batch*f.seq, 3*c)
-	_, scratch := o.scratch.get(o.arena, f.batch, f.heads, f.seq, f.seq)
-	_, att := f.att.get(o.arena, f.batch, f.heads, f.seq, f.seq)
-	o.be.attentionBackward(dqkv, scratch, floats[T](vs[2]), floats[T](vs[0]), att, ints(vs[1]), f.batch, f.seq, c, f.heads)
+	_, scratch := o.buffer(&o.scratch, f.batch, f.heads, f.seq, f.seq)
+	_, att := o.buffer(&f.att, f.batch, f.heads, f.seq, f.seq)
+	o.be.attentionBackward(dqkv, scratch, o.in(vs[2]), o.in(vs[0]), att, ints(vs[1]), f.batch, f.seq, c, f.heads)
 	return out, nil
 }
 
@@ -501,7 +516,7 @@ func (o *geluOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { return 
 
 func (o *geluOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	out, y := o.output(vs[0].Shape()...)
-	o.be.geluForward(y, floats[T](vs[0]))
+	o.be.geluForward(y, o.in(vs[0]))
 	return out, nil
 }
 
@@ -519,7 +534,7 @@ func (o *geluGradOp[T]) Type() hm.Type                                     { ret
 func (o *geluGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { return shapeOf(ds, 0) }
 func (o *geluGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	out, dx := o.output(vs[0].Shape()...)
-	o.be.geluBackward(dx, floats[T](vs[0]), floats[T](vs[1]))
+	o.be.geluBackward(dx, o.in(vs[0]), o.in(vs[1]))
 	return out, nil
 }
 
@@ -547,7 +562,7 @@ func (o *addOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 func (o *addOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	out, y := o.output(vs[0].Shape()...)
-	o.be.add(y, floats[T](vs[0]), floats[T](vs[1]))
+	o.be.add(y, o.in(vs[0]), o.in(vs[1]))
 	return out, nil
 }
 func (o *addOp[T]) DiffWRT(int) []bool { return []bool{true, true} }
@@ -579,7 +594,7 @@ func (o *gatherRowsOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 func (o *gatherRowsOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	idx, c := ints(vs[1]), vs[0].Shape()[1]
 	out, y := o.output(len(idx), c)
-	o.be.gatherRows(y, floats[T](vs[0]), idx, c)
+	o.be.gatherRows(y, o.in(vs[0]), idx, c)
 	return out, nil
 }
 func (o *gatherRowsOp[T]) DiffWRT(int) []bool { return []bool{true, false} }
@@ -597,7 +612,7 @@ func (o *scatterRowsOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) { 
 func (o *scatterRowsOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	rows, c := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, dx := o.output(rows, c)
-	o.be.scatterRows(dx, floats[T](vs[1]), ints(vs[2]), rows, c)
+	o.be.scatterRows(dx, o.in(vs[1]), ints(vs[2]), rows, c)
 	return out, nil
 }
 
@@ -624,8 +639,8 @@ func (o *logSoftmaxGatherOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, erro
 func (o *logSoftmaxGatherOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, v := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, logp := o.output(n)
-	_, lse := o.lse.get(o.arena, n)
-	o.be.logSoftmaxGatherForward(logp, lse, floats[T](vs[0]), ints(vs[1]), n, v)
+	_, lse := o.buffer(&o.lse, n)
+	o.be.logSoftmaxGatherForward(logp, lse, o.in(vs[0]), ints(vs[1]), n, v)
 	return out, nil
 }
 func (o *logSoftmaxGatherOp[T]) DiffWRT(int) []bool { return []bool{true, false} }
@@ -648,8 +663,8 @@ func (o *logSoftmaxGatherGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, 
 func (o *logSoftmaxGatherGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	n, v := vs[0].Shape()[0], vs[0].Shape()[1]
 	out, dlogits := o.output(n, v)
-	_, lse := o.fwd.lse.get(o.arena, n)
-	o.be.logSoftmaxGatherBackward(dlogits, floats[T](vs[2]), floats[T](vs[0]), lse, ints(vs[1]), n, v)
+	_, lse := o.buffer(&o.fwd.lse, n)
+	o.be.logSoftmaxGatherBackward(dlogits, o.in(vs[2]), o.in(vs[0]), lse, ints(vs[1]), n, v)
 	return out, nil
 }
 
@@ -688,16 +703,17 @@ func (o *objectiveOp[T]) InferShape(...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (o *objectiveOp[T]) Do(vs ...G.Value) (G.Value, error) {
-	o.terms = o.be.objective(o.cfg, columnsOf[T](vs), nil)
+	o.terms = o.be.objective(o.cfg, o.columns(vs), nil)
 	if o.be.dtype == tensor.Float32 {
 		return G.NewF32(float32(o.terms.Loss)), nil
 	}
 	return G.NewF64(o.terms.Loss), nil
 }
 
-func columnsOf[T float](vs []G.Value) tokenStats[T] {
-	return tokenStats[T]{logp: floats[T](vs[0]), old: floats[T](vs[1]), ref: floats[T](vs[2]),
-		adv: floats[T](vs[3]), wPG: floats[T](vs[4]), wDistill: floats[T](vs[5])}
+// columns returns the objective's inputs: the log-probabilities and the tokenColumns.
+func (o *opBase[T]) columns(vs []G.Value) tokenStats[T] {
+	return tokenStats[T]{logp: o.in(vs[0]), old: o.in(vs[1]), ref: o.in(vs[2]),
+		adv: o.in(vs[3]), wPG: o.in(vs[4]), wDistill: o.in(vs[5])}
 }
 
 func (o *objectiveOp[T]) DiffWRT(n int) []bool {
@@ -726,7 +742,7 @@ func (o *objectiveGradOp[T]) InferShape(ds ...G.DimSizer) (tensor.Shape, error) 
 }
 func (o *objectiveGradOp[T]) Do(vs ...G.Value) (G.Value, error) {
 	out, d := o.output(vs[0].Shape()...)
-	o.be.objective(o.fwd.cfg, columnsOf[T](vs), d)
+	o.be.objective(o.fwd.cfg, o.columns(vs), d)
 	var upstream T
 	switch u := vs[len(vs)-1].Data().(type) {
 	case T:

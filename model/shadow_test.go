@@ -111,7 +111,7 @@ func onShadow(t *testing.T, m *Model) *Model {
 
 // copyOn returns a copy of m on be.
 func copyOn(t *testing.T, be *backend[float32], m *Model) *Model {
-	dup, err := newOn(engine[float32]{be}, m.Config, 1)
+	dup, err := newOn(engine[float32]{be: be}, m.Config, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

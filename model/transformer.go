@@ -100,9 +100,9 @@ type Model struct {
 func New(cfg Config, dtype tensor.Dtype, seed uint64) (*Model, error) {
 	switch dtype {
 	case tensor.Float32:
-		return newOn(engine[float32]{cpuKernels}, cfg, seed)
+		return newOn(engine[float32]{be: cpuKernels}, cfg, seed)
 	case tensor.Float64:
-		return newOn(engine[float64]{references}, cfg, seed)
+		return newOn(engine[float64]{be: references}, cfg, seed)
 	}
 	return nil, fmt.Errorf("model: dtype %v is not float32 or float64", dtype)
 }
@@ -278,9 +278,9 @@ type program struct {
 	qkv                              []*G.Node // each layer's packed q|k|v, for the sampler's KV cache
 	logits, logp, loss               *G.Node
 	objective                        objectiveState
-	// run runs the program's instructions with its buffers in the model's arena; laidOut
-	// counts the arena elements its buffers take.
-	runInArena                        func(laidOut *int, instructions func() error) error
+	// runInArena runs the program's instructions with its buffers in the model's arena;
+	// laidOut counts the arena elements its buffers take.
+	runInArena                        func(laidOut *int, instructions func() error, results func() []*tensor.Dense) error
 	laidOut                           int
 	tokenBuf, posBuf, lensBuf, rowBuf *tensor.Dense
 	targetBuf                         *tensor.Dense
@@ -397,7 +397,7 @@ func compile[T float](p *program, m *Model, be *backend[T], g *G.ExprGraph) *pro
 		}
 	}
 	p.runInArena = a.run
-	p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be}))
+	p.vm = G.NewTapeMachine(g, G.WithEngine(engine[T]{be: be, arena: a}))
 	return p
 }
 
@@ -548,7 +548,22 @@ func (p *program) run() error {
 			return fmt.Errorf("model: running the graph: %w", err)
 		}
 		return nil
-	})
+	}, p.results)
+}
+
+// results returns the tensors that the model reads after a run: the logits, the
+// log-probabilities, the gradients and each layer's q|k|v, as far as the program goes.
+func (p *program) results() []*tensor.Dense {
+	var out []*tensor.Dense
+	for _, n := range append(append(G.Nodes{p.logits, p.logp}, p.grads...), p.qkv...) {
+		if n == nil {
+			continue
+		}
+		if t, ok := n.Value().(*tensor.Dense); ok {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Logits runs the forward pass and returns, for every scored token in order, the logits that
