@@ -15,30 +15,33 @@ import (
 // LogProbs read theirs back). So every program lays its buffers out from offset 0 of one
 // shared arena, which needs the size of the largest program rather than the sum of all.
 //
-// A program's layout is planned on its first run. Its buffers take consecutive offsets as its
-// ops ask for them, while the arena records when each is written and last read, in the order
-// the ops run (an op's reads and writes count as one moment, so that no op's output shares
-// memory with its inputs). After the run, buffers whose lives do not overlap are given the same
-// memory (the largest placed first, each at the lowest offset free for its whole life), and
-// the program's results, which its caller reads after the run, live to the end. Buffers that
-// lie past the end of the arena live in memory of their own for the first run; after it the
-// arena is replaced by one large enough for the program's plan, and every buffer moves into it
-// on its next use. Growth stops once the largest shape has run, so a training step allocates
-// nothing after the first few.
+// A program's layout is planned on the first run of its shape. Its buffers take consecutive
+// offsets as its ops ask for them, while the arena records when each is written and last read,
+// in the order the ops run (an op's reads and writes count as one moment, so that no op's
+// output shares memory with its inputs). After the run, buffers whose lives do not overlap are
+// given the same memory (the largest placed first, each at the lowest offset free for its whole
+// life), and the program's results, which its caller reads after the run, live to the end; the
+// arena grows to hold the plan, and every buffer moves to its planned place on its next use.
+//
+// Buffers that lie past the end of the arena during the planning run live in memory of their
+// own, which the graph's nodes and the machine's registers would hold until the program's next
+// run. Such a program is said to have spilled: the model drops it before it builds or runs
+// another (see Model.program), keeping its layout, and a program built again for the shape
+// puts its buffers straight where the plan says, as they come. Growth stops once the largest
+// shape has run, so a training step allocates nothing after the first few.
 type arena[T float] struct {
 	be   *backend[T]
 	data []T // in be's memory
 	// generation counts the replacements of data, so that a buffer knows when to move.
 	generation int
-	// runs counts the program runs; used points to the count of elements that the program
-	// running has laid out, nil between runs; need is the largest count seen in this run.
-	runs int
-	used *int
-	need int
+	// runs counts the program runs; lay is the layout of the program running, nil between
+	// runs, and fresh counts the buffers it has placed in this run.
+	runs  int
+	lay   *layout
+	fresh int
 
-	// The plan of the program on its first run: the buffers it placed, by the address of
-	// their data, and a clock that ticks whenever an event comes from another op than the
-	// last.
+	// The plan of a program's first run: the buffers it placed, by the address of their data,
+	// and a clock that ticks whenever an event comes from another op than the last.
 	planning bool
 	placed   []*arenaBuffer[T]
 	owners   map[*T]*arenaBuffer[T]
@@ -46,17 +49,33 @@ type arena[T float] struct {
 	lastOp   int64
 }
 
+// A layout is where the buffers of a program's shape lie in its arena.
+type layout struct {
+	// size is the number of elements the buffers take, 0 until the shape has run once.
+	size int
+	// planned is the place of each buffer, in the order the program first uses them.
+	planned []placement
+	// spilled is set when the planning run put buffers outside the arena; inputs holds the
+	// input tensors of a program the model dropped for it, for the next program of the shape.
+	spilled bool
+	inputs  []*tensor.Dense
+}
+
+type placement struct{ offset, size int }
+
 // planAlign is the alignment of a buffer in a plan, in elements: 256 bytes, a cache line on
 // the host and the alignment a device's allocator gives.
 const planAlign = 64
 
-// run runs a program's instructions with its buffers in the arena; used is the program's
-// count of the elements it has laid out, 0 before its first run, and results returns the
-// tensors its caller reads after the run.
-func (a *arena[T]) run(used *int, instructions func() error, results func() []*tensor.Dense) error {
+// alignUp rounds a count of elements up to planAlign.
+func alignUp(n int) int { return (n + planAlign - 1) / planAlign * planAlign }
+
+// run runs a program whose buffers lie as lay says; it plans lay on the shape's first run.
+// results returns the tensors the model reads after the run.
+func (a *arena[T]) run(lay *layout, instructions func() error, results func() []*tensor.Dense) error {
 	a.runs++
-	a.used, a.need = used, *used
-	a.planning = *used == 0
+	a.lay, a.fresh = lay, 0
+	a.planning = lay.size == 0
 	if a.planning {
 		a.placed, a.owners, a.clock, a.lastOp = nil, map[*T]*arenaBuffer[T]{}, 0, 0
 	}
@@ -67,12 +86,18 @@ func (a *arena[T]) run(used *int, instructions func() error, results func() []*t
 				b.last = math.MaxInt
 			}
 		}
-		*used = plan(a.placed)
-		a.need = *used
+		for _, b := range a.placed {
+			lay.spilled = lay.spilled || b.generation == -1
+		}
+		lay.size = plan(a.placed)
+		lay.planned = make([]placement, len(a.placed))
+		for i, b := range a.placed {
+			lay.planned[i] = placement{b.offset, b.size()}
+		}
 	}
-	a.planning, a.placed, a.owners, a.used = false, nil, nil, nil
-	if a.need > len(a.data) {
-		a.data = a.be.alloc(a.need)
+	a.planning, a.placed, a.owners, a.lay = false, nil, nil, nil
+	if lay.size > len(a.data) {
+		a.data = a.be.alloc(lay.size)
 		a.generation++
 	}
 	return err
@@ -105,6 +130,32 @@ func (a *arena[T]) read(op int64, t tensor.Tensor) {
 	}
 }
 
+// place returns the offset of the next buffer a program places, of size elements: where its
+// layout plans it, or else (while planning, or should a program ever differ from its plan)
+// past every other.
+func (a *arena[T]) place(size int) int {
+	k := a.fresh
+	a.fresh++
+	if !a.planning && k < len(a.lay.planned) && a.lay.planned[k].size == size {
+		return a.lay.planned[k].offset
+	}
+	offset := a.lay.size
+	if a.planning {
+		offset = a.placedEnd()
+	}
+	a.lay.size = max(a.lay.size, offset+size)
+	return offset
+}
+
+// placedEnd is where the buffers placed so far in a planning run end.
+func (a *arena[T]) placedEnd() int {
+	end := 0
+	if n := len(a.placed); n > 0 {
+		end = a.placed[n-1].offset + a.placed[n-1].size()
+	}
+	return end
+}
+
 // plan gives each buffer an offset at which no buffer whose life overlaps its own also lies,
 // and returns the number of elements the plan takes. The buffers are placed largest first,
 // each at the lowest offset that is free for its whole life.
@@ -123,7 +174,7 @@ func plan[T float](buffers []*arenaBuffer[T]) int {
 				}
 			}
 		}
-		b.generation = movedGeneration
+		b.generation, b.t = movedGeneration, nil
 		done = append(done, b)
 		end = max(end, b.offset+b.size())
 	}
@@ -135,38 +186,37 @@ const movedGeneration = -2
 
 // arenaBuffer is a buffer of a program's op, in the arena.
 type arenaBuffer[T float] struct {
-	t      *tensor.Dense
+	t      *tensor.Dense // nil once moved by a plan, until its next use
+	shape  tensor.Shape  // nil until placed
 	offset int
 	// generation is that of the arena data t is in, or −1 for memory of its own, made in run
 	// number ownRun: a buffer moves only between runs, as the values it holds within a run
 	// (the statistics a backward op reads) must stay where they are.
 	generation, ownRun int
-	// first and last are the moments of its first and last use in the planned run.
+	// first and last are the moments of its first and last use in the planning run.
 	first, last int
 }
 
-// size is the buffer's extent in a plan: its elements, rounded up to planAlign.
-func (b *arenaBuffer[T]) size() int {
-	return (b.t.Shape().TotalSize() + planAlign - 1) / planAlign * planAlign
-}
+// size is the buffer's extent in a layout.
+func (b *arenaBuffer[T]) size() int { return alignUp(b.shape.TotalSize()) }
 
 // get returns the buffer shaped as asked, and its data, for use by op. It must be called while
 // a program runs.
 func (b *arenaBuffer[T]) get(a *arena[T], op int64, shape ...int) (*tensor.Dense, []T) {
-	placed := b.generation == a.generation || b.generation == -1 && b.ownRun == a.runs
-	if b.t != nil && placed && b.t.Shape().Eq(tensor.Shape(shape)) {
+	inPlace := b.generation == a.generation || b.generation == -1 && b.ownRun == a.runs
+	same := b.shape.Eq(tensor.Shape(shape))
+	if b.t != nil && inPlace && same {
 		if a.planning {
 			b.last = a.moment(op)
 		}
 		return b.t, b.t.Data().([]T)
 	}
-	n := tensor.Shape(shape).TotalSize()
-	fresh := b.t == nil || !b.t.Shape().Eq(tensor.Shape(shape))
+	fresh := b.shape == nil || !same
 	if fresh {
-		b.offset = *a.used
-		*a.used += (n + planAlign - 1) / planAlign * planAlign
-		a.need = max(a.need, *a.used)
+		b.shape = tensor.Shape(shape).Clone()
+		b.offset = a.place(b.size())
 	}
+	n := b.shape.TotalSize()
 	var backing []T
 	if b.offset+n <= len(a.data) {
 		backing, b.generation = a.data[b.offset:b.offset+n:b.offset+n], a.generation

@@ -62,16 +62,16 @@ func TestProgramsShareOneArena(t *testing.T) {
 	}
 	a := shared.scratch.(*arena[float32])
 	largest, sum := 0, 0
-	for _, p := range shared.programs {
-		largest, sum = max(largest, p.laidOut), sum+p.laidOut
+	for _, lay := range shared.layouts {
+		largest, sum = max(largest, lay.size), sum+lay.size
 	}
 	if len(a.data) != largest {
 		t.Errorf("the arena holds %d elements; want %d, the largest program's layout", len(a.data), largest)
 	}
-	if len(shared.programs) < 6 || sum < 2*largest {
-		t.Errorf("%d programs laying out %d elements in all, the largest %d: the test should run programs that would need more memory apart than together", len(shared.programs), sum, largest)
+	if len(shared.layouts) < 6 || sum < 2*largest {
+		t.Errorf("%d program shapes laying out %d elements in all, the largest %d: the test should run programs that would need more memory apart than together", len(shared.layouts), sum, largest)
 	}
-	t.Logf("%d programs, %d elements laid out, in an arena of %d", len(shared.programs), sum, len(a.data))
+	t.Logf("%d program shapes, %d elements laid out, in an arena of %d", len(shared.layouts), sum, len(a.data))
 }
 
 // TestShareBuffers: a reference policy that lays its buffers out in the policy's arena gives

@@ -6,8 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-
-	"gorgonia.org/tensor"
 )
 
 // Decoder extends a batch of contexts one token at a time with a KV cache. The prompts are run
@@ -103,13 +101,13 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 				}
 			}
 		}
-		be.copyRows(s.logits, V, data[float32](p.logits.Value().(*tensor.Dense)), V, upload(seqs), upload(scored), V)
+		be.copyRows(s.logits, V, data[float32](p.out.logits), V, upload(seqs), upload(scored), V)
 		if d.capacity == 0 {
 			continue
 		}
 		kvSlotsDev, kvRowsDev := upload(kvSlots), upload(kvRows)
-		for l, node := range p.qkv {
-			qkv := data[float32](node.Value().(*tensor.Dense))
+		for l, t := range p.out.qkv {
+			qkv := data[float32](t)
 			be.copyRows(d.k[l], C, qkv[C:], 3*C, kvSlotsDev, kvRowsDev, C)
 			be.copyRows(d.v[l], C, qkv[2*C:], 3*C, kvSlotsDev, kvRowsDev, C)
 		}

@@ -91,8 +91,10 @@ type Model struct {
 	programs map[programKey]*program
 	uses     int64 // a clock for dropping the least recently used program
 	// scratch is the *arena[T] of the model's element type in which its programs' buffers
-	// live, made with the first program, or shared with another model (ShareBuffers).
+	// live, made with the first program, or shared with another model (ShareBuffers);
+	// layouts are where each shape's buffers lie in it, kept when a program is dropped.
 	scratch any
+	layouts map[programKey]*layout
 }
 
 // New builds a model with freshly initialised weights drawn from seed, on the host: float32
@@ -112,7 +114,8 @@ func newOn[T float](mem engine[T], cfg Config, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Model{Config: cfg, DType: mem.be.dtype, mem: mem, byName: map[string]*Param{}, MicroBatch: 32, programs: map[programKey]*program{}}
+	m := &Model{Config: cfg, DType: mem.be.dtype, mem: mem, byName: map[string]*Param{}, MicroBatch: 32,
+		programs: map[programKey]*program{}, layouts: map[programKey]*layout{}}
 	rng := rand.New(rand.NewPCG(seed, 0x65726c676f)) // "erlgo"
 	resStd := 0.02 / math.Sqrt(2*float64(cfg.Layers))
 	for _, s := range cfg.paramShapes() {
@@ -278,10 +281,14 @@ type program struct {
 	qkv                              []*G.Node // each layer's packed q|k|v, for the sampler's KV cache
 	logits, logp, loss               *G.Node
 	objective                        objectiveState
-	// runInArena runs the program's instructions with its buffers in the model's arena;
-	// laidOut counts the arena elements its buffers take.
-	runInArena                        func(laidOut *int, instructions func() error, results func() []*tensor.Dense) error
-	laidOut                           int
+	// runInArena runs the program's instructions with its buffers in the model's arena, as lay
+	// places them.
+	runInArena func(lay *layout, instructions func() error, results func() []*tensor.Dense) error
+	lay        *layout
+	// inputs are the tensors of its input nodes, in the order buildProgram makes them.
+	inputs []*tensor.Dense
+	// out holds, after a run, the values of the nodes the model reads.
+	out                               programResults
 	tokenBuf, posBuf, lensBuf, rowBuf *tensor.Dense
 	targetBuf                         *tensor.Dense
 	mask                              *G.Node // added to the logits: 0 where allowed, maskedLogit elsewhere
@@ -299,10 +306,24 @@ func (m *Model) build(key programKey, obj Objective) (*program, error) {
 func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objective) (*program, error) {
 	cfg, dt := m.Config, be.dtype
 	g := G.NewGraph()
-	p := &program{key: key}
+	p := &program{key: key, lay: m.layoutOf(key)}
+	// A program of this shape that the model dropped (see Model.program) left its inputs, in
+	// the order they are made here, so that rebuilding it allocates nothing on the backend.
+	reuse := p.lay.inputs
+	p.lay.inputs = nil
+	input := func(make func() *tensor.Dense) *tensor.Dense {
+		var t *tensor.Dense
+		if len(reuse) > 0 {
+			t, reuse = reuse[0], reuse[1:]
+		} else {
+			t = make()
+		}
+		p.inputs = append(p.inputs, t)
+		return t
+	}
 	n := key.batch * key.seq
 	intVec := func(name string, size int) (*G.Node, *tensor.Dense) {
-		buf := be.newIndexTensor(size)
+		buf := input(func() *tensor.Dense { return be.newIndexTensor(size) })
 		return G.NewVector(g, tensor.Int32, G.WithShape(size), G.WithName(name), G.WithValue(buf)), buf
 	}
 	p.tokens, p.tokenBuf = intVec("tokens", n)
@@ -354,7 +375,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 		return compile(p, m, be, g), nil
 	}
 
-	p.maskBuf = be.newTensor(key.scored, cfg.Vocab)
+	p.maskBuf = input(func() *tensor.Dense { return be.newTensor(key.scored, cfg.Vocab) })
 	p.mask = G.NewMatrix(g, dt, G.WithShape(key.scored, cfg.Vocab), G.WithName("logit_mask"), G.WithValue(p.maskBuf))
 	masked := must(apply(newAdd(be), p.logits, p.mask))
 	p.logp = must(apply(newLogSoftmaxGather(be), masked, p.targets))
@@ -366,7 +387,7 @@ func buildProgram[T float](m *Model, be *backend[T], key programKey, obj Objecti
 	}
 	inputs := G.Nodes{p.logp}
 	for _, name := range tokenColumns {
-		buf := be.newTensor(key.scored)
+		buf := input(func() *tensor.Dense { return be.newTensor(key.scored) })
 		node := G.NewVector(g, dt, G.WithShape(key.scored), G.WithName(name), G.WithValue(buf))
 		p.columns = append(p.columns, node)
 		p.columnBufs = append(p.columnBufs, buf)
@@ -401,6 +422,16 @@ func compile[T float](p *program, m *Model, be *backend[T], g *G.ExprGraph) *pro
 	return p
 }
 
+// layoutOf returns the layout of a shape's programs, made empty for a new shape.
+func (m *Model) layoutOf(key programKey) *layout {
+	lay := m.layouts[key]
+	if lay == nil {
+		lay = &layout{}
+		m.layouts[key] = lay
+	}
+	return lay
+}
+
 // maxPrograms bounds the compiled programs a model keeps: each holds its graph, its machine
 // and its inputs, while its activations and attention probabilities live in the arena the
 // programs share.
@@ -416,6 +447,15 @@ func (m *Model) program(batch, seq, scored int, kind programKind, obj Objective)
 		key.scored *= 2
 	}
 	m.uses++
+	// A program whose first run put buffers outside the arena holds that memory through its
+	// graph until it runs again; its caller is done with it by now, so it goes, and its layout
+	// stays for the next program of its shape.
+	for k, q := range m.programs {
+		if q.lay.spilled {
+			delete(m.programs, k)
+			q.lay.spilled, q.lay.inputs = false, q.inputs
+		}
+	}
 	if p, ok := m.programs[key]; ok {
 		p.lastUse = m.uses
 		if kind == training {
@@ -541,29 +581,41 @@ func (p *program) load(b *Batch) {
 	}
 }
 
-func (p *program) run() error {
-	return p.runInArena(&p.laidOut, func() error {
-		p.vm.Reset()
-		if err := p.vm.RunAll(); err != nil {
-			return fmt.Errorf("model: running the graph: %w", err)
-		}
-		return nil
-	}, p.results)
+// programResults are the values of a run that the model reads: the logits, the
+// log-probabilities, the gradients and each layer's q|k|v, as far as the program goes.
+type programResults struct {
+	logits, logp *tensor.Dense
+	grads, qkv   []*tensor.Dense
 }
 
-// results returns the tensors that the model reads after a run: the logits, the
-// log-probabilities, the gradients and each layer's q|k|v, as far as the program goes.
-func (p *program) results() []*tensor.Dense {
-	var out []*tensor.Dense
-	for _, n := range append(append(G.Nodes{p.logits, p.logp}, p.grads...), p.qkv...) {
-		if n == nil {
-			continue
-		}
-		if t, ok := n.Value().(*tensor.Dense); ok {
-			out = append(out, t)
-		}
+func (p *program) run() error { return p.runInArena(p.lay, p.execute, p.results) }
+
+// execute runs the program's instructions and records its results.
+func (p *program) execute() error {
+	p.vm.Reset()
+	if err := p.vm.RunAll(); err != nil {
+		return fmt.Errorf("model: running the graph: %w", err)
 	}
-	return out
+	value := func(n *G.Node) *tensor.Dense {
+		if n == nil {
+			return nil
+		}
+		return n.Value().(*tensor.Dense)
+	}
+	p.out = programResults{logits: value(p.logits), logp: value(p.logp), grads: p.out.grads[:0], qkv: p.out.qkv[:0]}
+	for _, n := range p.grads {
+		p.out.grads = append(p.out.grads, value(n))
+	}
+	for _, n := range p.qkv {
+		p.out.qkv = append(p.out.qkv, value(n))
+	}
+	return nil
+}
+
+// results returns the tensors of p.out.
+func (p *program) results() []*tensor.Dense {
+	out := append(append([]*tensor.Dense{p.out.logits, p.out.logp}, p.out.grads...), p.out.qkv...)
+	return slices.DeleteFunc(out, func(t *tensor.Dense) bool { return t == nil })
 }
 
 // Logits runs the forward pass and returns, for every scored token in order, the logits that
@@ -578,7 +630,7 @@ func (m *Model) Logits(b *Batch) ([][]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		all := floatsOf(p.logits.Value().(*tensor.Dense))
+		all := floatsOf(p.out.logits)
 		v := m.Config.Vocab
 		for i, at := range mb.scored {
 			row := make([]float32, v)
@@ -621,7 +673,7 @@ func (m *Model) LogProbs(b *Batch) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		logp := floatsOf(p.logp.Value().(*tensor.Dense))
+		logp := floatsOf(p.out.logp)
 		for i, at := range mb.scored {
 			out[at] = float32(logp[i])
 		}
@@ -688,15 +740,14 @@ func (m *Model) Gradients(b *Batch, obj Objective, ref *Model) (Terms, error) {
 				return terms, err
 			}
 			refLogp := p.columnBufs[slices.Index(tokenColumns[:], "ref_logp")]
-			m.mem.copy(refLogp, rp.logp.Value().(*tensor.Dense))
+			m.mem.copy(refLogp, rp.out.logp)
 		}
 		if err := p.run(); err != nil {
 			return terms, err
 		}
 		terms.Add(p.objective.lastTerms())
 		for i, prm := range m.Params {
-			g := p.grads[i].Value().(*tensor.Dense)
-			m.mem.accumulate(prm.Grad, g)
+			m.mem.accumulate(prm.Grad, p.out.grads[i])
 		}
 	}
 	return terms, nil
