@@ -36,6 +36,11 @@ func (d RunDir) Numbered(step int) string {
 	return filepath.Join(string(d), fmt.Sprintf("step-%06d.safetensors", step))
 }
 
+// RunFiles are the glob patterns, relative to a run directory, of the files Train writes
+// there, temporary files of an interrupted write included.
+var RunFiles = []string{"config.json", "heldout.jsonl", MetricsJSONLFile, MetricsCSVFile, "episodes.txt",
+	"last.safetensors", "best.safetensors", "step-*.safetensors", SuccessPlotFile, LossPlotFile, ".*.tmp*"}
+
 // Train trains until the config's steps or time are spent, or ctx is cancelled (Ctrl-C), writing
 // metrics, checkpoints, sampled episodes and plots into dir. A cancelled run saves its last
 // checkpoint and returns nil: it can be resumed. A failed step (a non-finite loss or gradient)

@@ -27,7 +27,11 @@ With no flags it trains ERL on Sokoban with the small model on the CPU.
 
 Settings come from the defaults, then --config FILE (JSON or YAML, the keys of config.json),
 then the flags given. Ctrl-C saves last.safetensors and exits; --resume continues from a
-checkpoint exactly as if the run had not stopped.`
+checkpoint exactly as if the run had not stopped.
+
+A run directory that already holds files is refused, so that no run is overwritten by
+mistake: continue the run with --resume DIR/last.safetensors, or delete the files a run
+writes there with --overwrite.`
 
 // loadConfigFile decodes a JSON or YAML config file over cfg; unknown keys are errors.
 func loadConfigFile(path string, cfg *erl.Config) error {
@@ -91,7 +95,8 @@ func runTrain(sio stdio, args []string) error {
 		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; adaptive: lengths the policy\nsolves about half the time; held-out levels keep the paper's distribution)")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
-	resume := fs.String("resume", "", "continue the run saved in `CKPT`")
+	resume := fs.String("resume", "", "continue the run saved in `CKPT` (with it, only --steps, --time, --out and --overwrite may be given)")
+	overwrite := fs.Bool("overwrite", false, "train into a run directory that already holds a run, deleting its files first")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
@@ -134,8 +139,8 @@ func runTrain(sio stdio, args []string) error {
 	var err error
 	if *resume != "" {
 		for name := range set {
-			if name != "resume" && name != "steps" && name != "time" && name != "out" {
-				return usagef("--%s does not apply with --resume: a resumed run keeps its config (only --steps, --time and --out may be given)", name)
+			if name != "resume" && name != "steps" && name != "time" && name != "out" && name != "overwrite" {
+				return usagef("--%s does not apply with --resume: a resumed run keeps its config (only --steps, --time, --out and --overwrite may be given)", name)
 			}
 		}
 		t, err = erl.ResumeTrainer(*resume, func(c *erl.Config) {
@@ -158,6 +163,13 @@ func runTrain(sio stdio, args []string) error {
 	}
 	if dir == "" {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", t.Config.Algo, t.Config.Env, t.Config.Seed))
+	}
+	removed, err := prepareRunDir(dir, *resume, *overwrite)
+	if err != nil {
+		return err
+	}
+	if removed > 0 {
+		fmt.Fprintf(sio.err, "--overwrite: deleted %d files of the run in %s\n", removed, dir)
 	}
 	fmt.Fprintf(sio.out, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
 		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Steps, t.Config.Batch, t.Config.Group, dir)

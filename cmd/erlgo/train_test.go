@@ -126,3 +126,78 @@ func TestTrainLevelsFileAndCurriculum(t *testing.T) {
 		t.Fatalf("a curriculum and a level file: exit %d, %q; want a usage error naming the curriculum", code, errb)
 	}
 }
+
+// tinyTrain is the flags of a training run that takes about a second.
+var tinyTrain = []string{"train", "--algo", "rlvr", "--batch", "2", "--group", "2", "--steps", "1", "--eval-levels", "2"}
+
+// TestTrainRefusesToOverwrite checks that a run directory that holds anything is never
+// trained into by mistake, and that --overwrite deletes the old run's files, and only those.
+func TestTrainRefusesToOverwrite(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	if code, out, errb := erlgo("", append(tinyTrain, "--out", run)...); code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errb)
+	}
+	metrics, err := os.ReadFile(filepath.Join(run, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := filepath.Join(run, "last.safetensors")
+	code, _, errb := erlgo("", append(tinyTrain, "--out", run)...)
+	if code != 2 || !strings.Contains(errb, "already holds a training run") || !strings.Contains(errb, "--resume "+last) || !strings.Contains(errb, "--overwrite") {
+		t.Fatalf("training again into a run: exit %d, %q; want a refusal naming --resume and --overwrite", code, errb)
+	}
+	if again, err := os.ReadFile(filepath.Join(run, "metrics.jsonl")); err != nil || string(again) != string(metrics) {
+		t.Fatalf("the refused run changed metrics.jsonl (%v)", err)
+	}
+
+	// --overwrite deletes what a run writes, a stale numbered checkpoint included, and
+	// nothing else.
+	stale := filepath.Join(run, "step-000050.safetensors")
+	notes := filepath.Join(run, "notes.txt")
+	for _, f := range []string{stale, notes} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errb = erlgo("", append(tinyTrain, "--out", run, "--overwrite", "--steps", "2")...)
+	if code != 0 || !strings.Contains(errb, "--overwrite: deleted") {
+		t.Fatalf("--overwrite: exit %d, %q", code, errb)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("--overwrite left the old run's step-000050.safetensors")
+	}
+	if _, err := os.Stat(notes); err != nil {
+		t.Errorf("--overwrite deleted a file a run does not write: %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(run, "config.json"))
+	if err != nil || !strings.Contains(string(raw), `"steps": 2`) {
+		t.Errorf("config.json after --overwrite is not the new run's (%v)", err)
+	}
+
+	// A directory that holds something else, a file, and a resumed run sent into another
+	// run's directory are refused too.
+	other := filepath.Join(root, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "thesis.tex"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(tinyTrain, "--out", other), "is not empty (it holds thesis.tex"},
+		{append(tinyTrain, "--out", notes), "is a file, not a directory"},
+		{[]string{"train", "--resume", last, "--out", other}, "is not empty"},
+		{[]string{"train", "--resume", last, "--overwrite"}, "--overwrite would delete the run that --resume"},
+	} {
+		if code, _, errb := erlgo("", tc.args...); code != 2 || !strings.Contains(errb, tc.want) {
+			t.Errorf("erlgo %q: exit %d, %q; want exit 2 and %q", tc.args, code, errb, tc.want)
+		}
+	}
+	if code, _, errb := erlgo("", "train", "--resume", last, "--steps", "3"); code != 0 {
+		t.Errorf("resuming in the run's own directory: exit %d, %q", code, errb)
+	}
+}
