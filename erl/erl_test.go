@@ -650,3 +650,13 @@ func TestOlderCheckpointsAreRefused(t *testing.T) {
 		t.Errorf("a policy of %d positions: error %v, want one that says it is from an older erlgo", short.ContextLen, err)
 	}
 }
+
+func TestPeakRSS(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc/self/status: the peak RSS is not read on this system")
+	}
+	// The test binary holds at least a few MiB, and no machine this runs on holds a TiB.
+	if rss := peakRSSMiB(); rss < 1 || rss > 1<<20 {
+		t.Errorf("peak RSS %.1f MiB", rss)
+	}
+}

@@ -392,6 +392,7 @@ func (t *Trainer) Step() (Record, error) {
 		rec.ClipFrac = terms.ClipFrac / terms.PGWeight
 	}
 	rec.Memory = len(t.Memory.Items)
+	rec.RSSMB = peakRSSMiB()
 	return rec, nil
 }
 
