@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -434,6 +435,18 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	}
 }
 
+// reports records the calls of TrainOptions.Report, and what the run directory held at each.
+type reports struct {
+	states  []RunState
+	records []int // the number of records in metrics.jsonl
+}
+
+func (r *reports) report(dir RunDir, s RunState) error {
+	recs, err := ReadMetrics(dir.Metrics())
+	r.states, r.records = append(r.states, s), append(r.records, len(recs))
+	return err
+}
+
 func TestRunWritesARunDirectory(t *testing.T) {
 	for _, algo := range Algos {
 		t.Run(algo, func(t *testing.T) {
@@ -441,25 +454,36 @@ func TestRunWritesARunDirectory(t *testing.T) {
 			cfg.Steps, cfg.CheckpointEvery = 3, 2
 			tr := newTestTrainer(t, cfg)
 			dir := RunDir(t.TempDir())
-			if err := Train(context.Background(), tr, dir, nil); err != nil {
-				t.Fatal(err)
+			var rep reports
+			status, err := Train(context.Background(), tr, dir, TrainOptions{Report: rep.report})
+			if err != nil || status != StatusFinished {
+				t.Fatalf("Train = %q, %v", status, err)
 			}
-			for _, f := range []string{dir.Config(), dir.Last(), dir.Best(), dir.Numbered(2), dir.Episodes(),
-				filepath.Join(string(dir), "metrics.jsonl"), filepath.Join(string(dir), "metrics.csv"), filepath.Join(string(dir), "success.png")} {
+			for _, f := range []string{dir.Config(), dir.Last(), dir.Best(), dir.Numbered(2), dir.Episodes(), dir.Metrics(), dir.HeldOut()} {
 				if st, err := os.Stat(f); err != nil || st.Size() == 0 {
 					t.Errorf("%s: %v", f, err)
 				}
 			}
-			recs, err := ReadMetrics(filepath.Join(string(dir), "metrics.jsonl"))
+			recs, err := ReadMetrics(dir.Metrics())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(recs) != 3 || recs[2].EvalGreedy == nil || recs[2].EnvSteps == 0 {
-				t.Fatalf("metrics: %d records, last %+v", len(recs), recs[len(recs)-1])
+			if len(recs) != 4 || recs[3].EvalGreedy == nil || recs[3].EnvSteps == 0 {
+				t.Fatalf("metrics: %d records, last %+v; want step 0 and 3 steps", len(recs), recs[len(recs)-1])
 			}
-			if (algo == AlgoRLVR) != (recs[0].SuccessPost == nil && recs[1].SuccessPost == nil) {
-				t.Errorf("%s: post-reflection success %v", algo, recs[0].SuccessPost)
+			if r := recs[0]; r.Step != 0 || r.EvalGreedy == nil || r.EvalSampled == nil || r.EnvSteps != 0 || r.RSSMB <= 0 && runtime.GOOS == "linux" {
+				t.Errorf("record of step 0 %+v, want the initial policy's evaluation alone", r)
 			}
+			if (algo == AlgoRLVR) != (recs[1].SuccessPost == nil && recs[2].SuccessPost == nil) {
+				t.Errorf("%s: post-reflection success %v", algo, recs[1].SuccessPost)
+			}
+			// Reported after each evaluation (steps 0 and 2) and as the run ended, each time with
+			// the records of the steps done.
+			want := []RunState{{StatusRunning, 0, 3, nil}, {StatusRunning, 2, 3, nil}, {StatusFinished, 3, 3, nil}}
+			if !slices.Equal(rep.states, want) || !slices.Equal(rep.records, []int{1, 3, 4}) {
+				t.Errorf("reported %v with %v records, want %v with [1 3 4]", rep.states, rep.records, want)
+			}
+			checkEpisodes(t, dir, cfg, []int{2, 3})
 			held, err := envs.ReadLevels(dir.HeldOut(), cfg.Env)
 			if err != nil || !slices.EqualFunc(held, tr.EvalTasks, func(a, b envs.Task) bool { return slices.Equal(a.Layout, b.Layout) }) {
 				t.Errorf("%s holds %d levels (%v), want the run's %d held-out levels", dir.HeldOut(), len(held), err, len(tr.EvalTasks))
@@ -468,16 +492,96 @@ func TestRunWritesARunDirectory(t *testing.T) {
 	}
 }
 
-func TestRunInterruptedSavesCheckpoint(t *testing.T) {
-	tr := newTestTrainer(t, testConfig(AlgoRLVR))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	dir := RunDir(t.TempDir())
-	if err := Train(ctx, tr, dir, nil); err != nil {
+// checkEpisodes checks that dir's episodes.jsonl holds every attempt of the given steps, each
+// replayable: boards before each action and after the last, a reflection and second attempt
+// where the algorithm retries and reflects.
+func checkEpisodes(t *testing.T, dir RunDir, cfg Config, steps []int) {
+	t.Helper()
+	eps, err := ReadEpisodes(dir.Episodes())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ResumeTrainer(dir.Last(), nil); err != nil {
-		t.Fatalf("the interrupted run's checkpoint does not resume: %v", err)
+	if len(eps) != len(steps)*cfg.Batch*cfg.Group {
+		t.Fatalf("%d episodes, want %d for steps %v", len(eps), len(steps)*cfg.Batch*cfg.Group, steps)
+	}
+	retried := 0
+	for i, e := range eps {
+		if e.Step != steps[i/(cfg.Batch*cfg.Group)] || e.Task != i%(cfg.Batch*cfg.Group)/cfg.Group || e.Attempt != i%cfg.Group {
+			t.Fatalf("episode %d is of step %d, task %d, attempt %d", i, e.Step, e.Task, e.Attempt)
+		}
+		attempts := []*EpisodeAttempt{&e.First}
+		if e.Second != nil {
+			retried++
+			attempts = append(attempts, e.Second)
+			if e.First.Solved || (e.Reflection != nil) != cfg.Switches.Reflect {
+				t.Errorf("episode %d: retried a solved attempt, or reflection %v with reflect %v", i, e.Reflection, cfg.Switches.Reflect)
+			}
+		}
+		for _, a := range attempts {
+			if len(a.Boards) != len(a.Actions)+1 || len(a.Boards[0]) != len(e.Layout) || a.Feedback == "" {
+				t.Fatalf("episode %d: %d boards for %d actions, feedback %q", i, len(a.Boards), len(a.Actions), a.Feedback)
+			}
+			task := envs.Task{Env: e.Env, Layout: a.Boards[0], MaxSteps: e.MaxSteps}
+			if _, err := task.New(); err != nil || !slices.Equal(a.Boards[0], e.Layout) {
+				t.Errorf("episode %d: the first board %q is not the level %q (%v)", i, a.Boards[0], e.Layout, err)
+			}
+		}
+	}
+	if cfg.Switches.SecondAttempt != (retried > 0) {
+		t.Errorf("%d of %d episodes retried with second attempts %v", retried, len(eps), cfg.Switches.SecondAttempt)
+	}
+}
+
+// TestRunInterrupted stops a run between steps, as Ctrl-C does: the run saves its checkpoint
+// and the last step's episodes, reports that it was interrupted, and resumes.
+func TestRunInterrupted(t *testing.T) {
+	cfg := testConfig(AlgoERL)
+	cfg.Steps, cfg.EvalEvery = 5, 2
+	tr := newTestTrainer(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := RunDir(t.TempDir())
+	var rep reports
+	opt := TrainOptions{Report: func(dir RunDir, s RunState) error {
+		if s.Step == 2 {
+			cancel() // as Ctrl-C would, after the evaluation of step 2
+		}
+		return rep.report(dir, s)
+	}}
+	status, err := Train(ctx, tr, dir, opt)
+	if err != nil || status != StatusInterrupted {
+		t.Fatalf("Train = %q, %v; want interrupted", status, err)
+	}
+	want := []RunState{{StatusRunning, 0, 5, nil}, {StatusRunning, 2, 5, nil}, {StatusInterrupted, 2, 5, nil}}
+	if !slices.Equal(rep.states, want) || rep.records[2] != 3 {
+		t.Fatalf("reported %v with %v records; want %v, the last with 3 records", rep.states, rep.records, want)
+	}
+	checkEpisodes(t, dir, cfg, []int{2})
+	resumed, err := ResumeTrainer(dir.Last(), nil)
+	if err != nil || resumed.StepsDone != 2 {
+		t.Fatalf("the interrupted run's checkpoint does not resume after step 2: %v", err)
+	}
+	if status, err := Train(context.Background(), resumed, dir, TrainOptions{}); err != nil || status != StatusFinished {
+		t.Fatalf("resumed Train = %q, %v", status, err)
+	}
+	recs, err := ReadMetrics(dir.Metrics())
+	if err != nil || len(recs) != 6 || recs[5].Step != 5 {
+		t.Fatalf("after resuming: %d records (%v), want steps 0 to 5", len(recs), err)
+	}
+	checkEpisodes(t, dir, cfg, []int{2, 4, 5})
+}
+
+// TestRunFailureIsReported checks that a run stopped by an error still reports, as failed.
+func TestRunFailureIsReported(t *testing.T) {
+	tr := newTestTrainer(t, testConfig(AlgoRLVR))
+	w := tr.Policy.Param("ln_f.weight").Value.Data().([]float32)
+	w[0] = float32(math.NaN())
+	var rep reports
+	status, err := Train(context.Background(), tr, RunDir(t.TempDir()), TrainOptions{Report: rep.report})
+	if err == nil || status != StatusFailed {
+		t.Fatalf("Train with a NaN weight = %q, %v; want failed", status, err)
+	}
+	if last := rep.states[len(rep.states)-1]; last.Status != StatusFailed || last.Err == nil {
+		t.Errorf("last report %+v, want a failure with its error", last)
 	}
 }
 

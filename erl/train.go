@@ -76,6 +76,8 @@ type Totals struct {
 type StepEpisodes struct {
 	First   []*Attempt
 	Retried []int // indices into First
+	// Moves holds the length of each task's optimal solution, where the curriculum chose it.
+	Moves []int
 	// ReflectionPrompts and ReflectionGens are the reflection contexts and what the policy wrote
 	// there; Reflections the words of each reflection, without its end token.
 	ReflectionPrompts []model.Sequence
@@ -297,7 +299,7 @@ func (t *Trainer) Step() (Record, error) {
 		return rec, err
 	}
 	rec.FirstSeconds = time.Since(start).Seconds()
-	ep := &StepEpisodes{First: first}
+	ep := &StepEpisodes{First: first, Moves: moves}
 	var envSteps, sampled int64
 	rewards := make([]float64, len(first))
 	for i, a := range first {

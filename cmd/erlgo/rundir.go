@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/report"
 )
 
 // prepareRunDir checks that training may write into dir, before any work starts. A directory
 // that does not exist yet, or is empty, is fine. A run resumed from a checkpoint may continue
 // in the checkpoint's own directory. Any other directory that holds something is refused,
 // since a run would overwrite part of it and mix with the rest, unless overwrite is set: then
-// the files a run writes (erl.RunFiles) are deleted first, and removed says how many; other
+// the files a run writes (erl.RunFiles and report.Files) are deleted first, and removed says how many; other
 // files are left alone.
 func prepareRunDir(dir, resume string, overwrite bool) (removed int, err error) {
 	st, err := os.Stat(dir)
@@ -42,7 +43,7 @@ func prepareRunDir(dir, resume string, overwrite bool) (removed int, err error) 
 	if !overwrite {
 		return 0, refuseRunDir(dir, resume, entries)
 	}
-	for _, pattern := range erl.RunFiles {
+	for _, pattern := range append(erl.RunFiles[:len(erl.RunFiles):len(erl.RunFiles)], report.Files...) {
 		paths, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
 			return removed, err

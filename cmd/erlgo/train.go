@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/model"
+	"github.com/erlgo/erlgo/report"
 )
 
 const trainDoc = `
@@ -171,18 +173,65 @@ func runTrain(sio stdio, args []string) error {
 	if removed > 0 {
 		fmt.Fprintf(sio.err, "--overwrite: deleted %d files of the run in %s\n", removed, dir)
 	}
-	fmt.Fprintf(sio.out, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
+	fmt.Fprintf(sio.err, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
 		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
 	if t.StepsDone > 0 {
-		fmt.Fprintf(sio.out, "resuming after step %d\n", t.StepsDone)
+		fmt.Fprintf(sio.err, "resuming after step %d\n", t.StepsDone)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, received, stop := notifyStop(sio)
 	defer stop()
 	start := time.Now()
-	if err := erl.Train(ctx, t, erl.RunDir(dir), sio.err); err != nil {
+	status, err := erl.Train(ctx, t, erl.RunDir(dir), erl.TrainOptions{Progress: sio.err, Report: report.Refresh})
+	if sum, serr := report.ReadSummary(dir); serr == nil {
+		fmt.Fprintf(sio.err, "%s; this session took %s\n", sum, time.Since(start).Round(time.Second))
+	}
+	switch status {
+	case erl.StatusFailed:
+		return err
+	case erl.StatusInterrupted:
+		fmt.Fprintf(sio.err, "saved %s: continue with erlgo train --resume %s\n", erl.RunDir(dir).Last(), erl.RunDir(dir).Last())
+	}
+	fmt.Fprintf(sio.err, "curves and episodes: %s (erlgo view %s rewrites it)\n", filepath.Join(dir, report.ViewFile), dir)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.out, "done: %d steps in %s; best held-out success (sampled) %.3f; run in %s\n",
-		t.StepsDone, time.Since(start).Round(time.Second), t.Totals.BestEval, dir)
+	if sig, ok := received().(syscall.Signal); ok && status == erl.StatusInterrupted {
+		return exitCode(128 + int(sig))
+	}
 	return nil
+}
+
+// notifyStop returns a context that is cancelled by the first Ctrl-C, SIGTERM or SIGHUP (a
+// closed terminal), so that the run saves itself and stops, and a function that returns the
+// signal received, if any. A second signal stops the process at once, as if erlgo did not
+// catch it. A write to a closed pipe (a log reader that went away with the terminal) is an
+// error rather than a signal that kills the process before it saves. stop releases the
+// signals.
+func notifyStop(sio stdio) (ctx context.Context, received func() os.Signal, stop func()) {
+	stopping := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, stopping...)
+	var got atomic.Value
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			got.Store(sig)
+			signal.Reset(stopping...) // the next one stops the process
+			fmt.Fprintf(sio.err, "\n%s: saving after the current step, then stopping (once more stops at once, unsaved)\n", sig)
+			cancel()
+		case <-done:
+		}
+	}()
+	received = func() os.Signal {
+		sig, _ := got.Load().(os.Signal)
+		return sig
+	}
+	return ctx, received, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }

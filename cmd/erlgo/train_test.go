@@ -1,15 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"gorgonia.org/tensor"
 
+	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/model"
+	"github.com/erlgo/erlgo/report"
 )
 
 // TestTrainThenEval trains a few steps from a YAML config with flags over it, resumes the run,
@@ -49,7 +57,7 @@ func TestTrainThenEval(t *testing.T) {
 		t.Fatalf("resolved config %+v: want the file's algo and batch, the flag's steps", saved)
 	}
 	code, out, errb = erlgo("", "train", "--resume", filepath.Join(run, "last.safetensors"), "--steps", "2")
-	if code != 0 || !strings.Contains(out, "resuming after step 1") {
+	if code != 0 || out != "" || !strings.Contains(errb, "resuming after step 1") {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, out, errb)
 	}
 
@@ -199,5 +207,56 @@ func TestTrainRefusesToOverwrite(t *testing.T) {
 	}
 	if code, _, errb := erlgo("", "train", "--resume", last, "--steps", "3"); code != 0 {
 		t.Errorf("resuming in the run's own directory: exit %d, %q", code, errb)
+	}
+}
+
+// TestTrainSavesOnSignal stops a training process with each signal that stops a run (Ctrl-C,
+// SIGTERM, SIGHUP from a closed terminal): each saves a checkpoint that resumes, writes the
+// run's plots and summary, and exits with 128 plus the signal's number.
+func TestTrainSavesOnSignal(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			cmd := exec.Command(os.Args[0], append(slices.Clone(tinyTrain), "--steps", "100000", "--eval-every", "100000", "--out", dir)...)
+			cmd.Env = append(os.Environ(), "ERLGO_MAIN=1") // the test binary is erlgo (TestMain)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+				if recs, _ := erl.ReadMetrics(filepath.Join(dir, "metrics.jsonl")); len(recs) >= 3 {
+					break // step 0's evaluation and two steps
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no steps after 2 minutes:\n%s", stderr.String())
+				}
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 128+int(sig) {
+				t.Fatalf("exit %v, want status %d:\n%s", err, 128+int(sig), stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "continue with erlgo train --resume") {
+				t.Errorf("stderr does not say how to continue:\n%s", stderr.String())
+			}
+			tr, err := erl.ResumeTrainer(filepath.Join(dir, "last.safetensors"), nil)
+			if err != nil || tr.StepsDone < 2 {
+				t.Fatalf("the saved checkpoint does not resume after step 2 or later: %v", err)
+			}
+			sum, err := report.ReadSummary(dir)
+			if err != nil || sum.Status != erl.StatusInterrupted || sum.Step != tr.StepsDone || sum.Last == nil || sum.Last.Step != 0 {
+				t.Errorf("summary %+v (%v), want interrupted after step %d, evaluated at step 0", sum, err, tr.StepsDone)
+			}
+			for _, f := range []string{report.SuccessPlotFile, report.LossPlotFile, report.ViewFile} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("the interrupted run has no %s: %v", f, err)
+				}
+			}
+		})
 	}
 }
