@@ -53,6 +53,9 @@ var chromiumFlags = []string{"--headless", "--no-sandbox", "--disable-gpu", "--d
 func startBrowser(t *testing.T, width, height int) *browser {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
+	if err != nil && os.Getenv("ERLGO_REQUIRE_BROWSER") != "" {
+		t.Fatal("ERLGO_REQUIRE_BROWSER is set, but chromium is not on the PATH")
+	}
 	if err != nil {
 		t.Skip("the viewer's browser test needs headless Chromium, which is not installed: on Debian, apt-get install chromium (see .ci/run)")
 	}

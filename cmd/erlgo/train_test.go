@@ -260,3 +260,43 @@ func TestTrainSavesOnSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestView writes the viewer's page of a run, and of a run of an older erlgo, which has no
+// summary.json and no episodes.jsonl.
+func TestView(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	if code, _, errb := erlgo("", append(tinyTrain, "--out", run)...); code != 0 {
+		t.Fatalf("train: %s", errb)
+	}
+	page := filepath.Join(t.TempDir(), "page.html")
+	code, out, errb := erlgo("", "view", run, "--out", page)
+	if code != 0 || out != page+"\n" || !strings.Contains(errb, "open it in a browser: file://") {
+		t.Fatalf("view: exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil || !strings.Contains(string(html), `"status":"finished"`) {
+		t.Errorf("the page lacks the run's summary (%v)", err)
+	}
+	for _, f := range []string{"summary.json", "episodes.jsonl"} {
+		if err := os.Remove(filepath.Join(run, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errb := erlgo("", "view", run); code != 0 || out != filepath.Join(run, "view.html")+"\n" {
+		t.Errorf("view of an older run: exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"view"}, 2, "give one RUN_DIR (got 0)"},
+		{[]string{"view", run, run}, 2, "give one RUN_DIR (got 2)"},
+		{[]string{"view", filepath.Join(run, "missing")}, 1, "does not exist"},
+		{[]string{"view", t.TempDir()}, 1, "has no metrics.jsonl"},
+	} {
+		if code, _, errb := erlgo("", tc.args...); code != tc.code || !strings.Contains(errb, tc.want) {
+			t.Errorf("erlgo %q: exit %d, %q; want exit %d and %q", tc.args, code, errb, tc.code, tc.want)
+		}
+	}
+}
