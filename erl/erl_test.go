@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/erlgo/erlgo/envs"
 	"github.com/erlgo/erlgo/model"
@@ -351,6 +352,18 @@ func TestConfigGuards(t *testing.T) {
 		{"bad lr", func(c *Config) { c.Optim.LR = 0 }, "lr"},
 		{"unknown curriculum", func(c *Config) { c.Curriculum = "hardest-first" }, "hardest-first"},
 		{"curriculum and level file", func(c *Config) { c.Curriculum, c.TrainFile = CurriculumEvenMoves, "levels.jsonl" }, "levels.jsonl"},
+		{"negative time", func(c *Config) { c.Time = Duration(-5 * time.Minute) }, "time -5m0s must not be negative"},
+		{"NaN learning rate", func(c *Config) { c.Optim.LR = math.NaN() }, "optim.lr NaN must be a finite number"},
+		{"infinite learning rate", func(c *Config) { c.Optim.LR = math.Inf(1) }, "optim.lr +Inf"},
+		{"NaN clip", func(c *Config) { c.Objective.ClipLow = math.NaN() }, "objective.clip_low NaN"},
+		{"NaN tau", func(c *Config) { c.Tau = math.NaN() }, "tau NaN"},
+		{"too many attempts", func(c *Config) { c.Batch, c.Group = 1<<20, 4 }, "at most 65536 fit"},
+		{"no held-out levels", func(c *Config) { c.EvalLevels = -3 }, "eval_levels -3 must lie in [1, 1000000]"},
+		{"too many held-out levels", func(c *Config) { c.EvalLevels = 1 << 40 }, "eval_levels"},
+		{"negative eval_every", func(c *Config) { c.EvalEvery = -1 }, "eval_every -1"},
+		{"negative checkpoint_every", func(c *Config) { c.CheckpointEvery = -1 }, "checkpoint_every -1"},
+		{"negative temperature", func(c *Config) { c.Rollout.Temperature = -1 }, "rollout.temperature"},
+		{"top_p above 1", func(c *Config) { c.EvalSample.TopP = 2 }, "eval_sample.top_p 2"},
 	} {
 		cfg := DefaultConfig()
 		c.change(&cfg)
@@ -762,5 +775,93 @@ func TestPeakRSS(t *testing.T) {
 	// The test binary holds at least a few MiB, and no machine this runs on holds a TiB.
 	if rss := peakRSSMiB(); rss < 1 || rss > 1<<20 {
 		t.Errorf("peak RSS %.1f MiB", rss)
+	}
+}
+
+func TestFormatETA(t *testing.T) {
+	for _, tc := range []struct {
+		seconds float64
+		want    string
+	}{
+		{0, "0s"}, {61.4, "1m1s"}, {99 * 86400, "2376h0m0s"}, {1e7, "116 days"}, {9.2e18 * 2.5, "2.66e+14 days"},
+	} {
+		if got := formatETA(tc.seconds); got != tc.want {
+			t.Errorf("formatETA(%g) = %q, want %q", tc.seconds, got, tc.want)
+		}
+	}
+}
+
+// TestLevelFilesAreChecked checks that a level file the policy cannot play is refused before
+// a run starts: an empty one, or one whose boards are larger than the policy sees.
+func TestLevelFilesAreChecked(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("#", 12)
+	for name, content := range map[string]string{
+		"empty.jsonl": "",
+		"blank.jsonl": "\n  \n\n",
+		"big.jsonl":   `{"layout":["` + big + `","#@$.` + strings.Repeat(" ", 7) + `#","` + big + `"]}` + "\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want := "holds no levels"
+		if name == "big.jsonl" {
+			want = "level 1 of 1 is 3×12; the policy sees boards of at most 10×10"
+		}
+		for _, set := range []func(*Config){
+			func(c *Config) { c.EvalFile = path },
+			func(c *Config) { c.TrainFile, c.Curriculum = path, CurriculumNone },
+		} {
+			cfg := testConfig(AlgoRLVR)
+			set(&cfg)
+			if _, err := NewTrainer(cfg); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: NewTrainer = %v, want an error naming the file and %q", name, err, want)
+			}
+		}
+	}
+}
+
+func TestDecodeConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, js string
+		err      string   // "" for none
+		renamed  []string // on success
+		check    func(Config) bool
+	}{
+		{"old objective keys", `{"objective": {"ClipLow": 0.1, "KLCoef": 0.5}}`, "",
+			[]string{"objective.ClipLow → objective.clip_low", "objective.KLCoef → objective.kl_coef"},
+			func(c Config) bool {
+				return c.Objective.ClipLow == 0.1 && c.Objective.KLCoef == 0.5 && c.Objective.ClipHigh == 0.28
+			}},
+		{"new keys", `{"objective": {"clip_low": 0.1}, "steps": 7}`, "", nil,
+			func(c Config) bool { return c.Objective.ClipLow == 0.1 && c.Steps == 7 }},
+		{"switches follow the algorithm", `{"algo": "rlvr"}`, "", nil,
+			func(c Config) bool { return c.Algo == AlgoRLVR && !c.Switches.SecondAttempt }},
+		{"unless given", `{"algo": "rlvr", "switches": {"second_attempt": true}}`, "", nil,
+			func(c Config) bool { return c.Algo == AlgoRLVR && c.Switches.SecondAttempt }},
+		{"old and new name", `{"objective": {"KLCoef": 0.5, "kl_coef": 0.1}}`, "objective.KLCoef and objective.kl_coef are the same setting", nil, nil},
+		{"unknown key", `{"steps": 1, "every_bogus": 1}`, `unknown key "every_bogus"`, nil, nil},
+		{"text for a count", `{"batch": "x"}`, "batch: text where a whole number is wanted", nil, nil},
+		{"fraction for a count", `{"batch": 1.5}`, "batch: 1.5 is not a whole number", nil, nil},
+		{"nested", `{"objective": {"clip_low": "x"}}`, "objective.clip_low: text where a number is wanted", nil, nil},
+		{"object for a number", `{"tau": {}}`, "tau: an object where a number is wanted", nil, nil},
+		{"duration", `{"time": "soon"}`, `"soon" is not a duration such as 20m`, nil, nil},
+		{"unknown algo", `{"algo": "ppo"}`, `unknown algorithm "ppo"`, nil, nil},
+		{"syntax", "{\n  \"steps\": 1,\n}", "line 3, column 1: invalid character '}'", nil, nil},
+		{"not an object", `[1, 2]`, "not an object of keys and values", nil, nil},
+	} {
+		cfg := DefaultConfig()
+		renamed, err := DecodeConfig([]byte(tc.js), &cfg)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "json") || strings.Contains(err.Error(), "Go ") {
+				t.Errorf("%s: error %v, want one with %q that speaks of neither JSON nor Go", tc.name, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case !slices.Equal(renamed, tc.renamed) || !tc.check(cfg):
+			t.Errorf("%s: renamed %q, config %+v", tc.name, renamed, cfg)
+		}
 	}
 }

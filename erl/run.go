@@ -144,6 +144,9 @@ func Train(ctx context.Context, t *Trainer, dir RunDir, opt TrainOptions) (statu
 		return episodes.Write(eps)
 	}
 
+	budget := time.Duration(cfg.Time)
+	spent := func() bool { return budget > 0 && time.Duration(t.Totals.WallSeconds*float64(time.Second)) >= budget }
+	bar := newProgressBar(progress, cfg.Steps, t.StepsDone, budget)
 	if t.StepsDone == 0 && ctx.Err() == nil {
 		rec := Record{Step: 0}
 		if err := t.evaluate(&rec, dir); err != nil {
@@ -153,11 +156,9 @@ func Train(ctx context.Context, t *Trainer, dir RunDir, opt TrainOptions) (statu
 			return StatusFailed, err
 		}
 		fmt.Fprintf(progress, "step 0 (the initial policy): held-out success greedy %.3f, sampled %.3f\n", *rec.EvalGreedy, *rec.EvalSampled)
+		bar.evaluated(rec)
 		reportMidRun()
 	}
-	budget := time.Duration(cfg.Time)
-	spent := func() bool { return budget > 0 && time.Duration(t.Totals.WallSeconds*float64(time.Second)) >= budget }
-	bar := newProgressBar(progress, cfg.Steps, t.StepsDone, budget)
 	segmentStart := t.Totals.WallSeconds
 	for t.StepsDone < cfg.Steps && !spent() {
 		if ctx.Err() != nil {

@@ -121,7 +121,7 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 		return nil, err
 	}
 	if cfg.TrainFile != "" {
-		all, err := envs.ReadLevels(cfg.TrainFile, cfg.Env)
+		all, err := ReadLevels(cfg.TrainFile, cfg.Env)
 		if err != nil {
 			return nil, err
 		}
@@ -145,13 +145,38 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 // generated from a seed stream that training never draws from.
 func HeldOutTasks(cfg Config) ([]envs.Task, error) {
 	if cfg.EvalFile != "" {
-		return envs.ReadLevels(cfg.EvalFile, cfg.Env)
+		return ReadLevels(cfg.EvalFile, cfg.Env)
+	}
+	if cfg.EvalLevels < 1 || cfg.EvalLevels > MaxEvalLevels {
+		return nil, fmt.Errorf("%d held-out levels: want 1 to %d", cfg.EvalLevels, MaxEvalLevels)
 	}
 	g, err := envs.NewGenerator(cfg.Env, cfg.Seed+evalSeedOffset)
 	if err != nil {
 		return nil, err
 	}
 	return g.Generate(cfg.EvalLevels)
+}
+
+// ReadLevels reads a level file for the policy to play (envs.ReadLevels), and rejects one
+// that holds no level, or a level larger than the boards the policy sees.
+func ReadLevels(path, env string) ([]envs.Task, error) {
+	tasks, err := envs.ReadLevels(path, env)
+	if err != nil {
+		return nil, err
+	}
+	if len(tasks) == 0 {
+		return nil, fmt.Errorf("%s holds no levels", path)
+	}
+	for i, t := range tasks {
+		wide := 0
+		for _, row := range t.Layout {
+			wide = max(wide, len([]rune(row)))
+		}
+		if len(t.Layout) > MaxBoardSide || wide > MaxBoardSide {
+			return nil, fmt.Errorf("%s: level %d of %d is %d×%d; the policy sees boards of at most %d×%d", path, i+1, len(tasks), len(t.Layout), wide, MaxBoardSide, MaxBoardSide)
+		}
+	}
+	return tasks, nil
 }
 
 // Checkpoint metadata keys of the trainer.
@@ -206,7 +231,7 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	var tot Totals
 	var lengths LengthCurriculum
 	if err := errors.Join(
-		json.Unmarshal([]byte(ck.Extra[metaRunConfig]), &cfg),
+		func() error { _, err := DecodeConfig([]byte(ck.Extra[metaRunConfig]), &cfg); return err }(),
 		json.Unmarshal([]byte(ck.Extra[metaMemory]), &mem),
 		json.Unmarshal([]byte(ck.Extra[metaTotals]), &tot),
 		json.Unmarshal([]byte(ck.Extra[metaLengths]), &lengths),

@@ -34,6 +34,9 @@ func runEval(sio stdio, args []string) error {
 	if *samples < 1 {
 		return usagef("--samples must be at least 1")
 	}
+	if *levels == "" && (*n < 1 || *n > erl.MaxEvalLevels) {
+		return usagef("--n %d: give 1 to %d generated levels, or a --levels file", *n, erl.MaxEvalLevels)
+	}
 	cfg := def
 	if *random {
 		return evalRandom(sio, cfg, *env, *levels, *n, *samples, *asJSON)
@@ -43,7 +46,7 @@ func runEval(sio stdio, args []string) error {
 		return err
 	}
 	if raw, ok := ck.Extra["erl.config"]; ok {
-		if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		if _, err := erl.DecodeConfig([]byte(raw), &cfg); err != nil {
 			return fmt.Errorf("%s: run config: %w", *ckpt, err)
 		}
 	}

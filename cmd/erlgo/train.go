@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -23,20 +23,28 @@ import (
 
 const trainDoc = `
 Trains a policy with ERL (or RLVR, or an ablation) and writes the run into --out: config.json,
-metrics.jsonl and metrics.csv (one line a step), checkpoints (last, best, and every
---checkpoint-every steps), episodes.txt (sampled episodes as text) and PNG plots.
-With no flags it trains ERL on Sokoban with the small model on the CPU.
+metrics.jsonl (a line a step, and one for step 0, the initial policy's evaluation),
+episodes.jsonl (every attempt of each evaluated step), checkpoints (last, best, and every
+--checkpoint-every steps), and what is drawn from them at every evaluation and whenever the run
+stops: metrics.csv, success.png and loss.png, episodes.txt, summary.json and view.html (open
+it in a browser). With no flags it trains ERL on Sokoban with the small model on the CPU.
 
 Settings come from the defaults, then --config FILE (JSON or YAML, the keys of config.json),
-then the flags given. Ctrl-C saves last.safetensors and exits; --resume continues from a
-checkpoint exactly as if the run had not stopped.
+then the flags given.
+
+Ctrl-C, SIGTERM or SIGHUP (a closed terminal) saves last.safetensors after the current step and
+stops, with exit status 128 + the signal's number; --resume DIR/last.safetensors continues
+exactly as if the run had not stopped. With --resume only --steps, --time, --out and
+--overwrite may be given: a resumed run keeps its config.
 
 A run directory that already holds files is refused, so that no run is overwritten by
-mistake: continue the run with --resume DIR/last.safetensors, or delete the files a run
-writes there with --overwrite.`
+mistake: continue its run with --resume, or delete the files a run writes there with
+--overwrite.`
 
-// loadConfigFile decodes a JSON or YAML config file over cfg; unknown keys are errors.
-func loadConfigFile(path string, cfg *erl.Config) error {
+// loadConfigFile decodes a JSON or YAML config file over cfg (see erl.DecodeConfig); unknown
+// keys are errors, and the old names of renamed keys are accepted with a deprecation notice on
+// warn.
+func loadConfigFile(path string, cfg *erl.Config, warn io.Writer) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -51,27 +59,12 @@ func loadConfigFile(path string, cfg *erl.Config) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(js, &keys); err != nil {
+	renamed, err := erl.DecodeConfig(js, cfg)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if _, ok := keys["switches"]; !ok {
-		if a, ok := keys["algo"]; ok { // switches follow the algorithm unless the file sets them
-			var algo string
-			if err := json.Unmarshal(a, &algo); err != nil {
-				return fmt.Errorf("%s: algo: %w", path, err)
-			}
-			sw, err := erl.AlgoSwitches(algo)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			cfg.Switches = sw
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(cfg); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	for _, r := range renamed {
+		fmt.Fprintf(warn, "erlgo train: %s: the key %s is deprecated: write the new name (the old one will stop working)\n", path, r)
 	}
 	return nil
 }
@@ -89,8 +82,9 @@ func runTrain(sio stdio, args []string) error {
 	group := fs.Int("group", def.Group, "attempts per task (GRPO group)")
 	seed := fs.Uint64("seed", def.Seed, "seed of levels, initial weights and sampling")
 	device := fs.String("device", def.Device, "cpu or cuda")
-	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on held-out levels every N steps")
+	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on held-out levels every `N` steps (and before the first, and after the last)")
 	evalLevels := fs.Int("eval-levels", def.EvalLevels, "number of held-out levels")
+	checkpointEvery := fs.Int("checkpoint-every", def.CheckpointEvery, "keep a numbered checkpoint every `N` steps (0: only last and best)")
 	evalFile := fs.String("eval-levels-file", "", "held-out levels `FILE` (JSONL) instead of generated ones")
 	trainFile := fs.String("train-levels-file", "", "train on the levels of `FILE` (JSONL) instead of generated ones")
 	curriculum := fs.String("curriculum", def.Curriculum, "generated training levels: "+strings.Join(erl.Curricula, ", ")+
@@ -104,7 +98,7 @@ func runTrain(sio stdio, args []string) error {
 	}
 	cfg := def
 	if *configFile != "" {
-		if err := loadConfigFile(*configFile, &cfg); err != nil {
+		if err := loadConfigFile(*configFile, &cfg, sio.err); err != nil {
 			return usageError{err}
 		}
 	}
@@ -116,6 +110,7 @@ func runTrain(sio stdio, args []string) error {
 		"batch": func() { cfg.Batch = *batch }, "group": func() { cfg.Group = *group },
 		"seed": func() { cfg.Seed = *seed }, "device": func() { cfg.Device = *device },
 		"eval-every": func() { cfg.EvalEvery = *evalEvery }, "eval-levels": func() { cfg.EvalLevels = *evalLevels },
+		"checkpoint-every": func() { cfg.CheckpointEvery = *checkpointEvery },
 		"eval-levels-file": func() { cfg.EvalFile = *evalFile }, "lr": func() { cfg.Optim.LR = *lr },
 		"curriculum": func() { cfg.Curriculum = *curriculum },
 		"train-levels-file": func() {

@@ -300,3 +300,40 @@ func TestView(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFileErrors checks that a config file's mistakes are named in its own terms, in
+// YAML as in JSON, and that the objective's old key names work with a deprecation notice.
+func TestConfigFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file, content, want string
+	}{
+		{"a.yaml", "batch: x\n", "a.yaml: batch: text where a whole number is wanted"},
+		{"b.yaml", "objective:\n  clip_low: [1]\n", "b.yaml: objective.clip_low: an array where a number is wanted"},
+		{"c.yml", "stepz: 3\n", `c.yml: unknown key "stepz"`},
+		{"d.json", "{\"steps\": 1,\n}", "d.json: line 2, column 1: invalid character"},
+		{"e.yaml", "time: soon\n", `e.yaml: "soon" is not a duration`},
+	} {
+		path := filepath.Join(dir, tc.file)
+		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errb := erlgo("", "train", "--config", path)
+		if code != 2 || !strings.Contains(errb, tc.want) || strings.Contains(errb, " json: ") || strings.Contains(errb, "Go struct") {
+			t.Errorf("%s: exit %d, %q; want exit 2 and %q, with no word of JSON or Go", tc.file, code, errb, tc.want)
+		}
+	}
+	old := filepath.Join(dir, "old.yaml")
+	if err := os.WriteFile(old, []byte("objective:\n  KLCoef: 0.01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	code, _, errb := erlgo("", append(tinyTrain, "--config", old, "--out", run)...)
+	if code != 0 || !strings.Contains(errb, "the key objective.KLCoef → objective.kl_coef is deprecated") {
+		t.Fatalf("old key: exit %d, %q; want a deprecation notice", code, errb)
+	}
+	raw, err := os.ReadFile(filepath.Join(run, "config.json"))
+	if err != nil || !strings.Contains(string(raw), `"kl_coef": 0.01`) || strings.Contains(string(raw), "KLCoef") {
+		t.Errorf("config.json of the run (%v):\n%s\nwant kl_coef 0.01 and no CamelCase key", err, raw)
+	}
+}
