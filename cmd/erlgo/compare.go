@@ -103,7 +103,7 @@ func runCompare(sio stdio, args []string) error {
 	if err := report.PlotCompareGroups(*out, groups, baselines...); err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.out, "wrote %s\n", *out)
+	fmt.Fprintf(sio.err, "wrote %s\n", *out)
 	return nil
 }
 

@@ -42,6 +42,7 @@ var commands = []command{
 	{"replay", "replay action sequences read as JSON lines and report what happened", runReplay},
 	{"compare", "compare training runs: a table and a figure of held-out success", runCompare},
 	{"view", "write a run's report as an HTML page: curves and an episode browser", runView},
+	{"version", "print erlgo's version and build settings", runVersion},
 }
 
 func main() {
@@ -58,6 +59,8 @@ func run(args []string, sio stdio) int {
 	case "-h", "-help", "--help", "help":
 		usage(sio.out)
 		return 0
+	case "-version", "--version":
+		args[0] = "version"
 	}
 	for _, c := range commands {
 		if c.name != args[0] {

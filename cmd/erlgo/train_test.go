@@ -69,13 +69,16 @@ func TestTrainThenEval(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d\n%s\n%s", code, out, errb)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var res struct {
 		Success *float64 `json:"success"`
 		N       int      `json:"n"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || res.Success == nil || res.N != 5 {
-		t.Fatalf("eval --json last line %q: %v", lines[len(lines)-1], err)
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Success == nil || res.N != 5 || !strings.Contains(errb, "first attempt only") {
+		t.Fatalf("eval --json: stdout %q (%v), stderr %q; want one JSON object on stdout, the table on stderr", out, err, errb)
+	}
+	code, out, _ = erlgo("", "eval", "--random", "--n", "4", "--samples", "2", "--json")
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.N != 4 {
+		t.Fatalf("eval --random --json: exit %d, stdout %q (%v); want one JSON object", code, out, err)
 	}
 	if code, _, errb := erlgo("", "eval", "--checkpoint", levels); code != 1 || !strings.Contains(errb, levels) {
 		t.Fatalf("eval of a file that is not a checkpoint: exit %d, %q", code, errb)
