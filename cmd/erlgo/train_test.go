@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -338,5 +339,26 @@ func TestConfigFileErrors(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(run, "config.json"))
 	if err != nil || !strings.Contains(string(raw), `"kl_coef": 0.01`) || strings.Contains(string(raw), "KLCoef") {
 		t.Errorf("config.json of the run (%v):\n%s\nwant kl_coef 0.01 and no CamelCase key", err, raw)
+	}
+}
+
+// TestREADMERandomBaseline holds README's figure for the uniformly random policy to the
+// command it gives.
+func TestREADMERandomBaseline(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd, figure = "erlgo eval --random --samples 32", "0.027"
+	if !strings.Contains(string(readme), cmd) || !strings.Contains(string(readme), "random=0.027") {
+		t.Fatalf("README no longer gives %q and its figure %s", cmd, figure)
+	}
+	code, out, errb := erlgo("", "eval", "--random", "--samples", "32", "--json")
+	var res struct{ Success float64 }
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+		t.Fatalf("exit %d, %v: %s", code, err, errb)
+	}
+	if got := fmt.Sprintf("%.3f", res.Success); got != figure {
+		t.Errorf("%s gives %s; README says %s", cmd, got, figure)
 	}
 }

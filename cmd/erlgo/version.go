@@ -10,7 +10,8 @@ import (
 const versionDoc = `
 Prints erlgo's version: the module's version (for a build from a git checkout, the commit's
 pseudo-version, +dirty when the tree had changes), the Go toolchain, the platform and the
-build settings (the commit and its time, cgo, build tags). With --json, one JSON object.`
+build settings (the commit and its time, cgo, build tags). go build and go install record
+the commit; go run and builds with -buildvcs=false do not. With --json, one JSON object.`
 
 // versionInfo is what erlgo version prints.
 type versionInfo struct {
@@ -55,6 +56,9 @@ func runVersion(sio stdio, args []string) error {
 	}
 	tw := tabwriter.NewWriter(sio.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "erlgo\t%s\nmodule\t%s\ngo\t%s\nplatform\t%s\n", v.Version, v.Module, v.Go, v.Platform)
+	if _, ok := v.Settings["vcs.revision"]; !ok {
+		fmt.Fprintf(tw, "vcs.revision\tnot recorded (a build by go run, or with -buildvcs=false)\n")
+	}
 	for _, s := range v.settings {
 		fmt.Fprintf(tw, "%s\t%s\n", s[0], s[1])
 	}
