@@ -179,7 +179,22 @@ const (
 	// MaxEvalLevels bounds the generated held-out levels: the paper's Sokoban distribution
 	// holds some tens of thousands of distinct levels in all.
 	MaxEvalLevels = 1_000_000
+	// MaxEvalAttempts bounds the attempts of an evaluation (levels × samples), all held in
+	// memory at once.
+	MaxEvalAttempts = 1 << 18
 )
+
+// CheckEvaluation reports an evaluation of samples sampled attempts at each of levels levels
+// that would not fit in memory.
+func CheckEvaluation(levels, samples int) error {
+	if samples < 1 {
+		return fmt.Errorf("eval_samples %d must be at least 1", samples)
+	}
+	if levels > MaxEvalAttempts/samples {
+		return fmt.Errorf("%d levels × %d samples: an evaluation holds at most %d attempts", levels, samples, MaxEvalAttempts)
+	}
+	return nil
+}
 
 // Validate rejects a configuration that cannot work, before any training starts.
 func (c *Config) Validate() error {
@@ -229,6 +244,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("checkpoint_every %d must not be negative (0: only last and best)", c.CheckpointEvery)
 	case c.EvalSamples < 1:
 		return fmt.Errorf("eval_samples %d must be at least 1", c.EvalSamples)
+	case c.EvalFile == "" && CheckEvaluation(c.EvalLevels, c.EvalSamples) != nil:
+		return CheckEvaluation(c.EvalLevels, c.EvalSamples)
 	case c.MicroBatch < 1:
 		return fmt.Errorf("micro_batch %d must be at least 1", c.MicroBatch)
 	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0:

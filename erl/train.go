@@ -120,6 +120,9 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 	if t.EvalTasks, err = HeldOutTasks(cfg); err != nil {
 		return nil, err
 	}
+	if err := CheckEvaluation(len(t.EvalTasks), cfg.EvalSamples); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.EvalFile, err)
+	}
 	if cfg.TrainFile != "" {
 		all, err := ReadLevels(cfg.TrainFile, cfg.Env)
 		if err != nil {

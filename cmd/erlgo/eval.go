@@ -38,6 +38,11 @@ func runEval(sio stdio, args []string) error {
 	if *levels == "" && (*n < 1 || *n > erl.MaxEvalLevels) {
 		return usagef("--n %d: give 1 to %d generated levels, or a --levels file", *n, erl.MaxEvalLevels)
 	}
+	if *levels == "" {
+		if err := erl.CheckEvaluation(*n, *samples); err != nil {
+			return usageError{err} // before the levels are generated
+		}
+	}
 	cfg := def
 	if *random {
 		return evalRandom(sio, cfg, *env, *levels, *n, *samples, *asJSON)
@@ -61,6 +66,9 @@ func runEval(sio stdio, args []string) error {
 	tasks, err := erl.HeldOutTasks(cfg)
 	if err != nil {
 		return err
+	}
+	if err := erl.CheckEvaluation(len(tasks), *samples); err != nil {
+		return usageError{err}
 	}
 	ev, err := erl.Evaluate(ck.Model, erl.NewContexts(), tasks, cfg.EvalSample, *samples, cfg.Seed)
 	if err != nil {
@@ -108,6 +116,9 @@ func evalRandom(sio stdio, cfg erl.Config, env, levels string, n, samples int, a
 	tasks, err := erl.HeldOutTasks(cfg)
 	if err != nil {
 		return err
+	}
+	if err := erl.CheckEvaluation(len(tasks), samples); err != nil {
+		return usageError{err}
 	}
 	sc, err := erl.EvaluateRandom(tasks, samples, cfg.Seed)
 	if err != nil {

@@ -69,6 +69,8 @@ func TestCommandLine(t *testing.T) {
 		// Every number and every file is checked before any work starts.
 		{args: []string{"eval", "--random", "--n", "-3"}, code: 2, errex: "--n -3: give 1 to 1000000 generated levels"},
 		{args: []string{"eval", "--checkpoint", missing, "--n", "-3"}, code: 2, errex: "--n -3"},
+		{args: []string{"eval", "--random", "--samples", "1000000"}, code: 2, errex: "128 levels × 1000000 samples: an evaluation holds at most 262144 attempts"},
+		{args: []string{"train", "--eval-levels", "100000"}, code: 2, errex: "100000 levels × 4 samples"},
 		{args: []string{"eval", "--random", "--levels", empty}, code: 1, errex: empty + " holds no levels"},
 		{args: []string{"eval", "--random", "--levels", blank}, code: 1, errex: blank + " holds no levels"},
 		{args: []string{"train", "--eval-levels-file", blank}, code: 2, errex: blank + " holds no levels"},
