@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/report"
@@ -43,7 +44,7 @@ func prepareRunDir(dir, resume string, overwrite bool) (removed int, err error) 
 	if !overwrite {
 		return 0, refuseRunDir(dir, resume, entries)
 	}
-	for _, pattern := range append(erl.RunFiles[:len(erl.RunFiles):len(erl.RunFiles)], report.Files...) {
+	for _, pattern := range slices.Concat(erl.RunFiles, report.Files) {
 		paths, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
 			return removed, err
