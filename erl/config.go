@@ -2,7 +2,10 @@ package erl
 
 import (
 	"fmt"
+	"math"
+	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/erlgo/erlgo/envs"
@@ -92,8 +95,9 @@ type Config struct {
 	Rollout   model.SampleConfig `json:"rollout"`
 	Objective model.Objective    `json:"objective"`
 	Optim     model.OptimConfig  `json:"optim"`
-	// Evaluation: every EvalEvery steps (0: only at the end), on EvalLevels held-out levels (or
-	// the levels of EvalFile), greedy and sampled EvalSamples times with EvalSample.
+	// Evaluation: before the first step, every EvalEvery steps (0: none in between) and after
+	// the last, on EvalLevels held-out levels (or the levels of EvalFile), greedy and sampled
+	// EvalSamples times with EvalSample.
 	EvalEvery   int                `json:"eval_every"`
 	EvalLevels  int                `json:"eval_levels"`
 	EvalFile    string             `json:"eval_file"`
@@ -141,8 +145,11 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d)
 // UnmarshalText reads "20m", "1h30m", ...
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as 20m or 1h30m", b)
+	}
 	*d = Duration(v)
-	return err
+	return nil
 }
 
 // DefaultConfig is the project's main job: ERL on Sokoban with the small model on the CPU.
@@ -166,8 +173,35 @@ func DefaultConfig() Config {
 	}
 }
 
+// Bounds of a config beyond which a run would not fit in memory, or could not be generated.
+const (
+	// MaxAttempts bounds the attempts of a step (Batch × Group), all held in memory at once.
+	MaxAttempts = 1 << 16
+	// MaxEvalLevels bounds the generated held-out levels: the paper's Sokoban distribution
+	// holds some tens of thousands of distinct levels in all.
+	MaxEvalLevels = 1_000_000
+	// MaxEvalAttempts bounds the attempts of an evaluation (levels × samples), all held in
+	// memory at once.
+	MaxEvalAttempts = 1 << 18
+)
+
+// CheckEvaluation reports an evaluation of samples sampled attempts at each of levels levels
+// that would not fit in memory.
+func CheckEvaluation(levels, samples int) error {
+	if samples < 1 {
+		return fmt.Errorf("eval_samples %d must be at least 1", samples)
+	}
+	if levels > MaxEvalAttempts/samples {
+		return fmt.Errorf("%d levels × %d samples: an evaluation holds at most %d attempts", levels, samples, MaxEvalAttempts)
+	}
+	return nil
+}
+
 // Validate rejects a configuration that cannot work, before any training starts.
 func (c *Config) Validate() error {
+	if err := checkFinite(reflect.ValueOf(*c), ""); err != nil {
+		return err
+	}
 	if _, err := envs.DefaultSymbols(c.Env); err != nil {
 		return fmt.Errorf("env: %w", err)
 	}
@@ -185,10 +219,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("device cuda: this build has no GPU support yet (the GPU backend is a later issue); use --device cpu")
 	case c.Steps < 1:
 		return fmt.Errorf("steps %d must be at least 1", c.Steps)
+	case c.Time < 0:
+		return fmt.Errorf("time %s must not be negative (0: no limit)", time.Duration(c.Time))
 	case c.Batch < 1:
 		return fmt.Errorf("batch %d must be at least 1", c.Batch)
 	case c.Group < 1:
 		return fmt.Errorf("group %d must be at least 1", c.Group)
+	case c.Batch > MaxAttempts/c.Group:
+		return fmt.Errorf("batch %d × group %d attempts a step: at most %d fit", c.Batch, c.Group, MaxAttempts)
 	case c.ReflectionLen < 1:
 		return fmt.Errorf("reflection_len %d must be at least 1", c.ReflectionLen)
 	case c.MemorySize < 0 || c.MemoryShown < 0 || c.MemoryShown > c.MemorySize:
@@ -199,14 +237,26 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("curriculum %q shapes generated levels; train_file %s gives the levels: set one of them", c.Curriculum, c.TrainFile)
 	case c.Aggregation != "token-mean" && c.Aggregation != "seq-mean":
 		return fmt.Errorf("aggregation %q is not token-mean or seq-mean", c.Aggregation)
-	case c.EvalLevels < 1 && c.EvalFile == "":
-		return fmt.Errorf("eval_levels %d must be at least 1", c.EvalLevels)
+	case c.EvalFile == "" && (c.EvalLevels < 1 || c.EvalLevels > MaxEvalLevels):
+		return fmt.Errorf("eval_levels %d must lie in [1, %d]", c.EvalLevels, MaxEvalLevels)
+	case c.EvalEvery < 0:
+		return fmt.Errorf("eval_every %d must not be negative (0: only at the start and the end)", c.EvalEvery)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("checkpoint_every %d must not be negative (0: only last and best)", c.CheckpointEvery)
 	case c.EvalSamples < 1:
 		return fmt.Errorf("eval_samples %d must be at least 1", c.EvalSamples)
+	case c.EvalFile == "" && CheckEvaluation(c.EvalLevels, c.EvalSamples) != nil:
+		return CheckEvaluation(c.EvalLevels, c.EvalSamples)
 	case c.MicroBatch < 1:
 		return fmt.Errorf("micro_batch %d must be at least 1", c.MicroBatch)
 	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0:
 		return fmt.Errorf("term weights must not be negative: %+v", c.Weights)
+	}
+	if err := validateSample("rollout", c.Rollout); err != nil {
+		return err
+	}
+	if err := validateSample("eval_sample", c.EvalSample); err != nil {
+		return err
 	}
 	if err := c.Objective.Validate(); err != nil {
 		return fmt.Errorf("objective: %w", err)
@@ -217,6 +267,45 @@ func (c *Config) Validate() error {
 	if need, ok := c.fits(mc); !ok {
 		return fmt.Errorf("the longest context needs %d tokens and position %d, beyond the %s model's context length %d: shorten reflection_len or memory_shown",
 			need.tokens, need.lastPos, c.Size, mc.ContextLen)
+	}
+	return nil
+}
+
+// validateSample rejects sampling settings that mean nothing.
+func validateSample(key string, s model.SampleConfig) error {
+	switch {
+	case s.Temperature < 0:
+		return fmt.Errorf("%s.temperature %g must not be negative", key, s.Temperature)
+	case s.TopK < 0:
+		return fmt.Errorf("%s.top_k %d must not be negative (0: all tokens)", key, s.TopK)
+	case s.TopP < 0 || s.TopP > 1:
+		return fmt.Errorf("%s.top_p %g must lie in [0, 1]", key, s.TopP)
+	}
+	return nil
+}
+
+// checkFinite reports the first number in v, a config or a part of it at key, that is NaN
+// or infinite, which no setting means (and a flag parses "NaN" and "Inf" without complaint).
+func checkFinite(v reflect.Value, key string) error {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("%s %g must be a finite number", key, f)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			if key != "" {
+				name = key + "." + name
+			}
+			if err := checkFinite(v.Field(i), name); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

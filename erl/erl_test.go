@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/erlgo/erlgo/envs"
 	"github.com/erlgo/erlgo/model"
@@ -350,6 +352,18 @@ func TestConfigGuards(t *testing.T) {
 		{"bad lr", func(c *Config) { c.Optim.LR = 0 }, "lr"},
 		{"unknown curriculum", func(c *Config) { c.Curriculum = "hardest-first" }, "hardest-first"},
 		{"curriculum and level file", func(c *Config) { c.Curriculum, c.TrainFile = CurriculumEvenMoves, "levels.jsonl" }, "levels.jsonl"},
+		{"negative time", func(c *Config) { c.Time = Duration(-5 * time.Minute) }, "time -5m0s must not be negative"},
+		{"NaN learning rate", func(c *Config) { c.Optim.LR = math.NaN() }, "optim.lr NaN must be a finite number"},
+		{"infinite learning rate", func(c *Config) { c.Optim.LR = math.Inf(1) }, "optim.lr +Inf"},
+		{"NaN clip", func(c *Config) { c.Objective.ClipLow = math.NaN() }, "objective.clip_low NaN"},
+		{"NaN tau", func(c *Config) { c.Tau = math.NaN() }, "tau NaN"},
+		{"too many attempts", func(c *Config) { c.Batch, c.Group = 1<<20, 4 }, "at most 65536 fit"},
+		{"no held-out levels", func(c *Config) { c.EvalLevels = -3 }, "eval_levels -3 must lie in [1, 1000000]"},
+		{"too many held-out levels", func(c *Config) { c.EvalLevels = 1 << 40 }, "eval_levels"},
+		{"negative eval_every", func(c *Config) { c.EvalEvery = -1 }, "eval_every -1"},
+		{"negative checkpoint_every", func(c *Config) { c.CheckpointEvery = -1 }, "checkpoint_every -1"},
+		{"negative temperature", func(c *Config) { c.Rollout.Temperature = -1 }, "rollout.temperature"},
+		{"top_p above 1", func(c *Config) { c.EvalSample.TopP = 2 }, "eval_sample.top_p 2"},
 	} {
 		cfg := DefaultConfig()
 		c.change(&cfg)
@@ -434,6 +448,18 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	}
 }
 
+// reports records the calls of TrainOptions.Report, and what the run directory held at each.
+type reports struct {
+	states  []RunState
+	records []int // the number of records in metrics.jsonl
+}
+
+func (r *reports) report(dir RunDir, s RunState) error {
+	recs, err := ReadMetrics(dir.Metrics())
+	r.states, r.records = append(r.states, s), append(r.records, len(recs))
+	return err
+}
+
 func TestRunWritesARunDirectory(t *testing.T) {
 	for _, algo := range Algos {
 		t.Run(algo, func(t *testing.T) {
@@ -441,25 +467,36 @@ func TestRunWritesARunDirectory(t *testing.T) {
 			cfg.Steps, cfg.CheckpointEvery = 3, 2
 			tr := newTestTrainer(t, cfg)
 			dir := RunDir(t.TempDir())
-			if err := Train(context.Background(), tr, dir, nil); err != nil {
-				t.Fatal(err)
+			var rep reports
+			status, err := Train(context.Background(), tr, dir, TrainOptions{Report: rep.report})
+			if err != nil || status != StatusFinished {
+				t.Fatalf("Train = %q, %v", status, err)
 			}
-			for _, f := range []string{dir.Config(), dir.Last(), dir.Best(), dir.Numbered(2), dir.Episodes(),
-				filepath.Join(string(dir), "metrics.jsonl"), filepath.Join(string(dir), "metrics.csv"), filepath.Join(string(dir), "success.png")} {
+			for _, f := range []string{dir.Config(), dir.Last(), dir.Best(), dir.Numbered(2), dir.Episodes(), dir.Metrics(), dir.HeldOut()} {
 				if st, err := os.Stat(f); err != nil || st.Size() == 0 {
 					t.Errorf("%s: %v", f, err)
 				}
 			}
-			recs, err := ReadMetrics(filepath.Join(string(dir), "metrics.jsonl"))
+			recs, err := ReadMetrics(dir.Metrics())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(recs) != 3 || recs[2].EvalGreedy == nil || recs[2].EnvSteps == 0 {
-				t.Fatalf("metrics: %d records, last %+v", len(recs), recs[len(recs)-1])
+			if len(recs) != 4 || recs[3].EvalGreedy == nil || recs[3].EnvSteps == 0 {
+				t.Fatalf("metrics: %d records, last %+v; want step 0 and 3 steps", len(recs), recs[len(recs)-1])
 			}
-			if (algo == AlgoRLVR) != (recs[0].SuccessPost == nil && recs[1].SuccessPost == nil) {
-				t.Errorf("%s: post-reflection success %v", algo, recs[0].SuccessPost)
+			if r := recs[0]; r.Step != 0 || r.EvalGreedy == nil || r.EvalSampled == nil || r.EnvSteps != 0 || r.RSSMB <= 0 && runtime.GOOS == "linux" {
+				t.Errorf("record of step 0 %+v, want the initial policy's evaluation alone", r)
 			}
+			if (algo == AlgoRLVR) != (recs[1].SuccessPost == nil && recs[2].SuccessPost == nil) {
+				t.Errorf("%s: post-reflection success %v", algo, recs[1].SuccessPost)
+			}
+			// Reported after each evaluation (steps 0 and 2) and as the run ended, each time with
+			// the records of the steps done.
+			want := []RunState{{StatusRunning, 0, 3, nil}, {StatusRunning, 2, 3, nil}, {StatusFinished, 3, 3, nil}}
+			if !slices.Equal(rep.states, want) || !slices.Equal(rep.records, []int{1, 3, 4}) {
+				t.Errorf("reported %v with %v records, want %v with [1 3 4]", rep.states, rep.records, want)
+			}
+			checkEpisodes(t, dir, cfg, []int{2, 3})
 			held, err := envs.ReadLevels(dir.HeldOut(), cfg.Env)
 			if err != nil || !slices.EqualFunc(held, tr.EvalTasks, func(a, b envs.Task) bool { return slices.Equal(a.Layout, b.Layout) }) {
 				t.Errorf("%s holds %d levels (%v), want the run's %d held-out levels", dir.HeldOut(), len(held), err, len(tr.EvalTasks))
@@ -468,16 +505,96 @@ func TestRunWritesARunDirectory(t *testing.T) {
 	}
 }
 
-func TestRunInterruptedSavesCheckpoint(t *testing.T) {
-	tr := newTestTrainer(t, testConfig(AlgoRLVR))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	dir := RunDir(t.TempDir())
-	if err := Train(ctx, tr, dir, nil); err != nil {
+// checkEpisodes checks that dir's episodes.jsonl holds every attempt of the given steps, each
+// replayable: boards before each action and after the last, a reflection and second attempt
+// where the algorithm retries and reflects.
+func checkEpisodes(t *testing.T, dir RunDir, cfg Config, steps []int) {
+	t.Helper()
+	eps, err := ReadEpisodes(dir.Episodes())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ResumeTrainer(dir.Last(), nil); err != nil {
-		t.Fatalf("the interrupted run's checkpoint does not resume: %v", err)
+	if len(eps) != len(steps)*cfg.Batch*cfg.Group {
+		t.Fatalf("%d episodes, want %d for steps %v", len(eps), len(steps)*cfg.Batch*cfg.Group, steps)
+	}
+	retried := 0
+	for i, e := range eps {
+		if e.Step != steps[i/(cfg.Batch*cfg.Group)] || e.Task != i%(cfg.Batch*cfg.Group)/cfg.Group || e.Attempt != i%cfg.Group {
+			t.Fatalf("episode %d is of step %d, task %d, attempt %d", i, e.Step, e.Task, e.Attempt)
+		}
+		attempts := []*EpisodeAttempt{&e.First}
+		if e.Second != nil {
+			retried++
+			attempts = append(attempts, e.Second)
+			if e.First.Solved || (e.Reflection != nil) != cfg.Switches.Reflect {
+				t.Errorf("episode %d: retried a solved attempt, or reflection %v with reflect %v", i, e.Reflection, cfg.Switches.Reflect)
+			}
+		}
+		for _, a := range attempts {
+			if len(a.Boards) != len(a.Actions)+1 || len(a.Boards[0]) != len(e.Layout) || a.Feedback == "" {
+				t.Fatalf("episode %d: %d boards for %d actions, feedback %q", i, len(a.Boards), len(a.Actions), a.Feedback)
+			}
+			task := envs.Task{Env: e.Env, Layout: a.Boards[0], MaxSteps: e.MaxSteps}
+			if _, err := task.New(); err != nil || !slices.Equal(a.Boards[0], e.Layout) {
+				t.Errorf("episode %d: the first board %q is not the level %q (%v)", i, a.Boards[0], e.Layout, err)
+			}
+		}
+	}
+	if cfg.Switches.SecondAttempt != (retried > 0) {
+		t.Errorf("%d of %d episodes retried with second attempts %v", retried, len(eps), cfg.Switches.SecondAttempt)
+	}
+}
+
+// TestRunInterrupted stops a run between steps, as Ctrl-C does: the run saves its checkpoint
+// and the last step's episodes, reports that it was interrupted, and resumes.
+func TestRunInterrupted(t *testing.T) {
+	cfg := testConfig(AlgoERL)
+	cfg.Steps, cfg.EvalEvery = 5, 2
+	tr := newTestTrainer(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := RunDir(t.TempDir())
+	var rep reports
+	opt := TrainOptions{Report: func(dir RunDir, s RunState) error {
+		if s.Step == 2 {
+			cancel() // as Ctrl-C would, after the evaluation of step 2
+		}
+		return rep.report(dir, s)
+	}}
+	status, err := Train(ctx, tr, dir, opt)
+	if err != nil || status != StatusInterrupted {
+		t.Fatalf("Train = %q, %v; want interrupted", status, err)
+	}
+	want := []RunState{{StatusRunning, 0, 5, nil}, {StatusRunning, 2, 5, nil}, {StatusInterrupted, 2, 5, nil}}
+	if !slices.Equal(rep.states, want) || rep.records[2] != 3 {
+		t.Fatalf("reported %v with %v records; want %v, the last with 3 records", rep.states, rep.records, want)
+	}
+	checkEpisodes(t, dir, cfg, []int{2})
+	resumed, err := ResumeTrainer(dir.Last(), nil)
+	if err != nil || resumed.StepsDone != 2 {
+		t.Fatalf("the interrupted run's checkpoint does not resume after step 2: %v", err)
+	}
+	if status, err := Train(context.Background(), resumed, dir, TrainOptions{}); err != nil || status != StatusFinished {
+		t.Fatalf("resumed Train = %q, %v", status, err)
+	}
+	recs, err := ReadMetrics(dir.Metrics())
+	if err != nil || len(recs) != 6 || recs[5].Step != 5 {
+		t.Fatalf("after resuming: %d records (%v), want steps 0 to 5", len(recs), err)
+	}
+	checkEpisodes(t, dir, cfg, []int{2, 4, 5})
+}
+
+// TestRunFailureIsReported checks that a run stopped by an error still reports, as failed.
+func TestRunFailureIsReported(t *testing.T) {
+	tr := newTestTrainer(t, testConfig(AlgoRLVR))
+	w := tr.Policy.Param("ln_f.weight").Value.Data().([]float32)
+	w[0] = float32(math.NaN())
+	var rep reports
+	status, err := Train(context.Background(), tr, RunDir(t.TempDir()), TrainOptions{Report: rep.report})
+	if err == nil || status != StatusFailed {
+		t.Fatalf("Train with a NaN weight = %q, %v; want failed", status, err)
+	}
+	if last := rep.states[len(rep.states)-1]; last.Status != StatusFailed || last.Err == nil {
+		t.Errorf("last report %+v, want a failure with its error", last)
 	}
 }
 
@@ -648,5 +765,103 @@ func TestOlderCheckpointsAreRefused(t *testing.T) {
 	short.ContextLen = 256 // the position table before board positions were numbered from the player
 	if err := cfg.CheckPolicy(short); err == nil || !strings.Contains(err.Error(), "older erlgo") {
 		t.Errorf("a policy of %d positions: error %v, want one that says it is from an older erlgo", short.ContextLen, err)
+	}
+}
+
+func TestPeakRSS(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc/self/status: the peak RSS is not read on this system")
+	}
+	// The test binary holds at least a few MiB, and no machine this runs on holds a TiB.
+	if rss := peakRSSMiB(); rss < 1 || rss > 1<<20 {
+		t.Errorf("peak RSS %.1f MiB", rss)
+	}
+}
+
+func TestFormatETA(t *testing.T) {
+	for _, tc := range []struct {
+		seconds float64
+		want    string
+	}{
+		{0, "0s"}, {61.4, "1m1s"}, {99 * 86400, "2376h0m0s"}, {1e7, "116 days"}, {9.2e18 * 2.5, "2.66e+14 days"},
+	} {
+		if got := formatETA(tc.seconds); got != tc.want {
+			t.Errorf("formatETA(%g) = %q, want %q", tc.seconds, got, tc.want)
+		}
+	}
+}
+
+// TestLevelFilesAreChecked checks that a level file the policy cannot play is refused before
+// a run starts: an empty one, or one whose boards are larger than the policy sees.
+func TestLevelFilesAreChecked(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("#", 12)
+	for name, content := range map[string]string{
+		"empty.jsonl": "",
+		"blank.jsonl": "\n  \n\n",
+		"big.jsonl":   `{"layout":["` + big + `","#@$.` + strings.Repeat(" ", 7) + `#","` + big + `"]}` + "\n",
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want := "holds no levels"
+		if name == "big.jsonl" {
+			want = "level 1 of 1 is 3×12; the policy sees boards of at most 10×10"
+		}
+		for _, set := range []func(*Config){
+			func(c *Config) { c.EvalFile = path },
+			func(c *Config) { c.TrainFile, c.Curriculum = path, CurriculumNone },
+		} {
+			cfg := testConfig(AlgoRLVR)
+			set(&cfg)
+			if _, err := NewTrainer(cfg); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("%s: NewTrainer = %v, want an error naming the file and %q", name, err, want)
+			}
+		}
+	}
+}
+
+func TestDecodeConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, js string
+		err      string   // "" for none
+		renamed  []string // on success
+		check    func(Config) bool
+	}{
+		{"old objective keys", `{"objective": {"ClipLow": 0.1, "KLCoef": 0.5}}`, "",
+			[]string{"objective.ClipLow → objective.clip_low", "objective.KLCoef → objective.kl_coef"},
+			func(c Config) bool {
+				return c.Objective.ClipLow == 0.1 && c.Objective.KLCoef == 0.5 && c.Objective.ClipHigh == 0.28
+			}},
+		{"new keys", `{"objective": {"clip_low": 0.1}, "steps": 7}`, "", nil,
+			func(c Config) bool { return c.Objective.ClipLow == 0.1 && c.Steps == 7 }},
+		{"switches follow the algorithm", `{"algo": "rlvr"}`, "", nil,
+			func(c Config) bool { return c.Algo == AlgoRLVR && !c.Switches.SecondAttempt }},
+		{"unless given", `{"algo": "rlvr", "switches": {"second_attempt": true}}`, "", nil,
+			func(c Config) bool { return c.Algo == AlgoRLVR && c.Switches.SecondAttempt }},
+		{"old and new name", `{"objective": {"KLCoef": 0.5, "kl_coef": 0.1}}`, "objective.KLCoef and objective.kl_coef are the same setting", nil, nil},
+		{"unknown key", `{"steps": 1, "every_bogus": 1}`, `unknown key "every_bogus"`, nil, nil},
+		{"text for a count", `{"batch": "x"}`, "batch: text where a whole number is wanted", nil, nil},
+		{"fraction for a count", `{"batch": 1.5}`, "batch: 1.5 is not a whole number", nil, nil},
+		{"nested", `{"objective": {"clip_low": "x"}}`, "objective.clip_low: text where a number is wanted", nil, nil},
+		{"object for a number", `{"tau": {}}`, "tau: an object where a number is wanted", nil, nil},
+		{"duration", `{"time": "soon"}`, `"soon" is not a duration such as 20m`, nil, nil},
+		{"unknown algo", `{"algo": "ppo"}`, `unknown algorithm "ppo"`, nil, nil},
+		{"syntax", "{\n  \"steps\": 1,\n}", "line 3, column 1: invalid character '}'", nil, nil},
+		{"not an object", `[1, 2]`, "not an object of keys and values", nil, nil},
+	} {
+		cfg := DefaultConfig()
+		renamed, err := DecodeConfig([]byte(tc.js), &cfg)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) || strings.Contains(err.Error(), "json") || strings.Contains(err.Error(), "Go ") {
+				t.Errorf("%s: error %v, want one with %q that speaks of neither JSON nor Go", tc.name, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case !slices.Equal(renamed, tc.renamed) || !tc.check(cfg):
+			t.Errorf("%s: renamed %q, config %+v", tc.name, renamed, cfg)
+		}
 	}
 }

@@ -47,4 +47,8 @@ type Record struct {
 	FirstSeconds  float64 `json:"first_s"`
 	RetrySeconds  float64 `json:"retry_s"`
 	UpdateSeconds float64 `json:"update_s"`
+
+	// RSSMB is the process's peak resident set size so far, in MiB (0 where the operating
+	// system does not tell).
+	RSSMB float64 `json:"rss_mb"`
 }

@@ -48,20 +48,17 @@ func (p *progressBar) update(r Record, elapsed float64) {
 	if p.sawPost {
 		post = fmt.Sprintf("%.2f", p.post)
 	}
-	if r.EvalSampled != nil {
-		p.eval = fmt.Sprintf("%.2f/%.2f", *r.EvalGreedy, *r.EvalSampled)
-	}
+	p.evaluated(r)
 	done := r.Step - p.startStep
 	left := elapsed / float64(done) * float64(p.total-r.Step)
 	if p.budget > 0 {
 		left = min(left, max(0, p.budget-r.WallSeconds))
 	}
-	eta := time.Duration(left * float64(time.Second))
 	width := 24
 	filled := width * r.Step / max(1, p.total)
 	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, held-out greedy/sampled %s | %.1fs/step | ETA %s",
 		r.Step, p.total, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-		p.pre, post, p.eval, r.StepSeconds, eta.Round(time.Second))
+		p.pre, post, p.eval, r.StepSeconds, formatETA(left))
 	if p.interactive {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		return
@@ -69,6 +66,23 @@ func (p *progressBar) update(r Record, elapsed float64) {
 	if time.Since(p.lastPrint) >= 10*time.Second || r.Step == p.total || r.EvalSampled != nil {
 		fmt.Fprintln(p.w, line)
 		p.lastPrint = time.Now()
+	}
+}
+
+// formatETA formats a time left, in seconds: to the second below 100 days (a Duration holds
+// at most 292 years, and a run of --steps 9223372036854775807 would need more), else in days.
+func formatETA(seconds float64) string {
+	const day = 24 * 60 * 60
+	if seconds < 100*day {
+		return time.Duration(seconds * float64(time.Second)).Round(time.Second).String()
+	}
+	return fmt.Sprintf("%.3g days", seconds/day)
+}
+
+// evaluated shows the held-out evaluation of r, if it has one.
+func (p *progressBar) evaluated(r Record) {
+	if r.EvalSampled != nil {
+		p.eval = fmt.Sprintf("%.2f/%.2f", *r.EvalGreedy, *r.EvalSampled)
 	}
 }
 

@@ -76,6 +76,8 @@ type Totals struct {
 type StepEpisodes struct {
 	First   []*Attempt
 	Retried []int // indices into First
+	// Moves holds the length of each task's optimal solution, where the curriculum chose it.
+	Moves []int
 	// ReflectionPrompts and ReflectionGens are the reflection contexts and what the policy wrote
 	// there; Reflections the words of each reflection, without its end token.
 	ReflectionPrompts []model.Sequence
@@ -125,8 +127,11 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 	if t.EvalTasks, err = HeldOutTasks(cfg); err != nil {
 		return nil, err
 	}
+	if err := CheckEvaluation(len(t.EvalTasks), cfg.EvalSamples); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.EvalFile, err)
+	}
 	if cfg.TrainFile != "" {
-		all, err := envs.ReadLevels(cfg.TrainFile, cfg.Env)
+		all, err := ReadLevels(cfg.TrainFile, cfg.Env)
 		if err != nil {
 			return nil, err
 		}
@@ -150,13 +155,38 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 // generated from a seed stream that training never draws from.
 func HeldOutTasks(cfg Config) ([]envs.Task, error) {
 	if cfg.EvalFile != "" {
-		return envs.ReadLevels(cfg.EvalFile, cfg.Env)
+		return ReadLevels(cfg.EvalFile, cfg.Env)
+	}
+	if cfg.EvalLevels < 1 || cfg.EvalLevels > MaxEvalLevels {
+		return nil, fmt.Errorf("%d held-out levels: want 1 to %d", cfg.EvalLevels, MaxEvalLevels)
 	}
 	g, err := envs.NewGenerator(cfg.Env, cfg.Seed+evalSeedOffset)
 	if err != nil {
 		return nil, err
 	}
 	return g.Generate(cfg.EvalLevels)
+}
+
+// ReadLevels reads a level file for the policy to play (envs.ReadLevels), and rejects one
+// that holds no level, or a level larger than the boards the policy sees.
+func ReadLevels(path, env string) ([]envs.Task, error) {
+	tasks, err := envs.ReadLevels(path, env)
+	if err != nil {
+		return nil, err
+	}
+	if len(tasks) == 0 {
+		return nil, fmt.Errorf("%s holds no levels", path)
+	}
+	for i, t := range tasks {
+		wide := 0
+		for _, row := range t.Layout {
+			wide = max(wide, len([]rune(row)))
+		}
+		if len(t.Layout) > MaxBoardSide || wide > MaxBoardSide {
+			return nil, fmt.Errorf("%s: level %d of %d is %d×%d; the policy sees boards of at most %d×%d", path, i+1, len(tasks), len(t.Layout), wide, MaxBoardSide, MaxBoardSide)
+		}
+	}
+	return tasks, nil
 }
 
 // Checkpoint metadata keys of the trainer.
@@ -211,7 +241,7 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	var tot Totals
 	var lengths LengthCurriculum
 	if err := errors.Join(
-		json.Unmarshal([]byte(ck.Extra[metaRunConfig]), &cfg),
+		func() error { _, err := DecodeConfig([]byte(ck.Extra[metaRunConfig]), &cfg); return err }(),
 		json.Unmarshal([]byte(ck.Extra[metaMemory]), &mem),
 		json.Unmarshal([]byte(ck.Extra[metaTotals]), &tot),
 		json.Unmarshal([]byte(ck.Extra[metaLengths]), &lengths),
@@ -308,7 +338,7 @@ func (t *Trainer) Step() (Record, error) {
 		return rec, err
 	}
 	rec.FirstSeconds = time.Since(start).Seconds()
-	ep := &StepEpisodes{First: first}
+	ep := &StepEpisodes{First: first, Moves: moves}
 	var envSteps, sampled int64
 	rewards := make([]float64, len(first))
 	for i, a := range first {
@@ -403,6 +433,7 @@ func (t *Trainer) Step() (Record, error) {
 		rec.ClipFrac = terms.ClipFrac / terms.PGWeight
 	}
 	rec.Memory = len(t.Memory.Items)
+	rec.RSSMB = peakRSSMiB()
 	return rec, nil
 }
 

@@ -17,10 +17,11 @@ import (
 // The weights carry the aggregation (token-mean or sequence-mean), so the loss of a batch split
 // into micro-batches is the sum of theirs.
 type Objective struct {
-	ClipLow, ClipHigh float64
-	KLCoef            float64
-	DistillCoef       float64
-	DistillISClip     float64
+	ClipLow       float64 `json:"clip_low"`
+	ClipHigh      float64 `json:"clip_high"`
+	KLCoef        float64 `json:"kl_coef"`
+	DistillCoef   float64 `json:"distill_coef"`
+	DistillISClip float64 `json:"distill_is_clip"`
 }
 
 // DefaultObjective holds the paper's settings: clip 0.2/0.28, KL coefficient 0.001.

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/report"
 )
 
 const compareDoc = `
@@ -36,20 +36,9 @@ func runCompare(sio stdio, args []string) error {
 	byAlgo := fs.Bool("group-by-algo", false, "name each run by the algorithm in its config.json, so that the runs of each algorithm form a group")
 	baseline := fs.String("baseline", "", "dashed reference lines, `NAME=SUCCESS[,...]` (e.g. random=0.027 from erlgo eval --random)")
 
-	// Flags may follow the run directories, where parseFlags would take the first directory
-	// as an unexpected argument; so the directories are taken out one by one, and parseFlags
-	// reports the mistakes and help requests as for every command.
-	fs.SetOutput(io.Discard)
-	var dirs []string
-	for rest := args; ; {
-		if fs.Parse(rest) != nil || fs.NArg() == 0 {
-			if err := parseFlags(fs, rest, sio); err != nil {
-				return err
-			}
-			break
-		}
-		dirs = append(dirs, fs.Arg(0))
-		rest = fs.Args()[1:]
+	dirs, err := parseFlagsAndArgs(fs, args, sio)
+	if err != nil {
+		return err
 	}
 	if len(dirs) == 0 {
 		return usagef("no RUN_DIR given")
@@ -67,7 +56,7 @@ func runCompare(sio stdio, args []string) error {
 		runNames = defaultRunNames(dirs)
 	}
 
-	var baselines []erl.Baseline
+	var baselines []report.Baseline
 	if *baseline != "" {
 		for _, kv := range strings.Split(*baseline, ",") {
 			name, value, ok := strings.Cut(kv, "=")
@@ -75,17 +64,17 @@ func runCompare(sio stdio, args []string) error {
 			if !ok || name == "" || err != nil || v < 0 || v > 1 {
 				return usagef("--baseline %q: want NAME=SUCCESS with SUCCESS in [0, 1]", kv)
 			}
-			baselines = append(baselines, erl.Baseline{Name: name, Success: v})
+			baselines = append(baselines, report.Baseline{Name: name, Success: v})
 		}
 	}
 
-	runs := make([]erl.Run, len(dirs))
+	runs := make([]report.Run, len(dirs))
 	for i, dir := range dirs {
 		recs, err := readRun(dir)
 		if err != nil {
 			return err
 		}
-		runs[i] = erl.Run{Name: dir, Records: recs}
+		runs[i] = report.Run{Name: dir, Records: recs}
 	}
 	if *byAlgo {
 		runNames = make([]string, len(dirs))
@@ -103,33 +92,33 @@ func runCompare(sio stdio, args []string) error {
 		for i, g := range groups {
 			runs[i].Name = g.Name
 		}
-		table = erl.CompareTable(runs)
+		table = report.CompareTable(runs)
 	} else {
 		var err error
-		if table, err = erl.CompareGroupTable(groups); err != nil {
+		if table, err = report.CompareGroupTable(groups); err != nil {
 			return err
 		}
 	}
 	fmt.Fprint(sio.out, table)
-	if err := erl.PlotCompareGroups(*out, groups, baselines...); err != nil {
+	if err := report.PlotCompareGroups(*out, groups, baselines...); err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.out, "wrote %s\n", *out)
+	fmt.Fprintf(sio.err, "wrote %s\n", *out)
 	return nil
 }
 
 // groupRuns gathers runs into groups by their names, one name each, in the order of the
 // groups' first runs. The runs keep their own names, their directories, which tell them apart
 // within a group.
-func groupRuns(runs []erl.Run, names []string) []erl.Group {
-	var groups []erl.Group
+func groupRuns(runs []report.Run, names []string) []report.Group {
+	var groups []report.Group
 	index := make(map[string]int)
 	for i, name := range names {
 		j, ok := index[name]
 		if !ok {
 			j = len(groups)
 			index[name] = j
-			groups = append(groups, erl.Group{Name: name})
+			groups = append(groups, report.Group{Name: name})
 		}
 		groups[j].Runs = append(groups[j].Runs, runs[i])
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -120,14 +121,14 @@ func TestCompare(t *testing.T) {
 			}
 			lines := strings.Split(strings.TrimSuffix(stdout.String(), "\n"), "\n")
 			var names []string
-			for _, l := range lines[1 : len(lines)-1] {
+			for _, l := range lines[1:] {
 				names = append(names, strings.Fields(l)[0])
 			}
 			if !reflect.DeepEqual(names, tc.wantNames) {
 				t.Errorf("run names %q, want %q; stdout:\n%s", names, tc.wantNames, stdout.String())
 			}
-			if last := lines[len(lines)-1]; last != "wrote "+figure {
-				t.Errorf("last line %q, want %q", last, "wrote "+figure)
+			if got := stderr.String(); got != "wrote "+figure+"\n" {
+				t.Errorf("stderr %q, want %q: the table alone goes to stdout", got, "wrote "+figure)
 			}
 			checkPNG(t, figure)
 		})
@@ -148,7 +149,7 @@ func TestCompareDefaultOut(t *testing.T) {
 	dir := writeRun(t, t.TempDir(), "run", "erl", 3)
 	t.Chdir(t.TempDir())
 	var stdout bytes.Buffer
-	if err := runCompare(stdio{out: &stdout}, []string{dir}); err != nil {
+	if err := runCompare(stdio{out: &stdout, err: io.Discard}, []string{dir}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat("compare.png"); err != nil {
@@ -249,7 +250,7 @@ func TestCompareGroups(t *testing.T) {
 				t.Errorf("table header begins %q, want %q; stdout:\n%s", header, tc.wantHeader, stdout.String())
 			}
 			var rows [][]string
-			for _, l := range lines[1 : len(lines)-1] {
+			for _, l := range lines[1:] {
 				rows = append(rows, strings.Fields(l)[:2])
 			}
 			if !reflect.DeepEqual(rows, tc.wantRows) {

@@ -30,21 +30,24 @@ func runLevels(sio stdio, args []string) error {
 	n := fs.Int("n", 100, "number of levels")
 	seed := fs.Uint64("seed", 1, "random seed")
 	out := fs.String("out", "-", "output file, or - for standard output")
-	minSide := fs.Int("min-side", 0, "smallest board side (0: the environment's default)")
-	maxSide := fs.Int("max-side", 0, "largest board side (0: the environment's default)")
+	minSide := fs.Int("min-side", 0, "smallest board side (0: the environment's default, sokoban 6, frozenlake 2)")
+	maxSide := fs.Int("max-side", 0, "largest board side (0: the environment's default, sokoban 8, frozenlake 9)")
 	maxMoves := fs.Int("max-moves", 0, "longest optimal solution kept (0: the paper's, 8 for sokoban, 6 for frozenlake); smaller gives easier levels")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
-	if *n < 0 {
-		return usagef("negative -n %d", *n)
+	if *n < 1 {
+		return usagef("--n %d: give at least 1 level", *n)
+	}
+	if err := checkSides(*env, *minSide, *maxSide); err != nil {
+		return err
 	}
 	g, err := levelGenerator(*env, *seed, *minSide, *maxSide, *maxMoves)
 	if err != nil {
 		return usageError{err}
 	}
 	bar := newProgress(sio.err, *n, "levels")
-	tasks := make([]envs.Task, 0, *n)
+	var tasks []envs.Task
 	for len(tasks) < *n {
 		// Chunks keep the bar moving without a callback in the generator.
 		chunk, err := g.Generate(min(256, *n-len(tasks)))
@@ -63,6 +66,26 @@ func runLevels(sio stdio, args []string) error {
 		return err
 	}
 	fmt.Fprintf(sio.err, "wrote %d %s levels to %s\n", len(tasks), *env, *out)
+	return nil
+}
+
+// defaultSides are the smallest and largest board sides of each environment's generator.
+var defaultSides = map[string][2]int{envs.EnvSokoban: {6, 8}, envs.EnvFrozenLake: {2, 9}}
+
+// checkSides names the mistake in --min-side and --max-side, where one of them is left at the
+// environment's default.
+func checkSides(env string, minSide, maxSide int) error {
+	def, ok := defaultSides[env]
+	switch {
+	case !ok || minSide < 0 || maxSide < 0:
+		return nil // the generator names these
+	case minSide > 0 && maxSide == 0 && minSide > def[1]:
+		return usagef("--min-side %d is above %s's default --max-side %d: give a --max-side of at least %d", minSide, env, def[1], minSide)
+	case maxSide > 0 && minSide == 0 && maxSide < def[0]:
+		return usagef("--max-side %d is below %s's default --min-side %d: give a --min-side of at most %d", maxSide, env, def[0], maxSide)
+	case minSide > 0 && maxSide > 0 && minSide > maxSide:
+		return usagef("--min-side %d is above --max-side %d", minSide, maxSide)
+	}
 	return nil
 }
 

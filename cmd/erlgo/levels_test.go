@@ -79,3 +79,25 @@ func TestProgress(t *testing.T) {
 		t.Errorf("drew %q on a non-terminal", buf.String())
 	}
 }
+
+// TestDefaultSides holds defaultSides, which names the generators' default board sides in
+// the errors of erlgo levels, to the generators themselves.
+func TestDefaultSides(t *testing.T) {
+	for env, want := range defaultSides {
+		g, err := envs.NewGenerator(env, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := g.Generate(300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := 1<<30, 0
+		for _, task := range tasks {
+			lo, hi = min(lo, len(task.Layout)), max(hi, len(task.Layout))
+		}
+		if [2]int{lo, hi} != want {
+			t.Errorf("%s: generated sides %d to %d, defaultSides says %v", env, lo, hi, want)
+		}
+	}
+}

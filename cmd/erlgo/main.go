@@ -6,7 +6,9 @@
 //	erlgo <command> [flags]
 //
 // erlgo --help lists the commands; erlgo <command> --help describes one. Exit status is 0 on
-// success, 2 for a usage error and 1 when a command fails.
+// success, 2 for a usage error and 1 when a command fails; a training run stopped by a signal
+// (Ctrl-C, SIGTERM, SIGHUP) saves itself and exits with 128 plus the signal's number, as a
+// shell reports a command killed by it.
 package main
 
 import (
@@ -39,6 +41,8 @@ var commands = []command{
 	{"play", "play levels in the terminal", runPlay},
 	{"replay", "replay action sequences read as JSON lines and report what happened", runReplay},
 	{"compare", "compare training runs: a table and a figure of held-out success", runCompare},
+	{"view", "write a run's report as an HTML page: curves and an episode browser", runView},
+	{"version", "print erlgo's version and build settings", runVersion},
 }
 
 func main() {
@@ -55,6 +59,8 @@ func run(args []string, sio stdio) int {
 	case "-h", "-help", "--help", "help":
 		usage(sio.out)
 		return 0
+	case "-version", "--version":
+		args[0] = "version"
 	}
 	for _, c := range commands {
 		if c.name != args[0] {
@@ -62,9 +68,12 @@ func run(args []string, sio stdio) int {
 		}
 		err := c.run(sio, args[1:])
 		var uerr usageError
+		var code exitCode
 		switch {
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
+		case errors.As(err, &code):
+			return int(code)
 		case errors.As(err, &uerr):
 			fmt.Fprintf(sio.err, "erlgo %s: %v\nRun 'erlgo %s --help' for usage.\n", c.name, err, c.name)
 			return 2
@@ -88,6 +97,12 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprint(w, "\nRun 'erlgo <command> --help' for a command's flags.\n")
 }
+
+// exitCode is an error that sets the exit status of a command that has already said what
+// happened, such as a run stopped by a signal.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit status %d", int(c)) }
 
 // usageError is a mistake in the command line, as opposed to a failure of the command.
 type usageError struct{ error }
@@ -124,4 +139,24 @@ func parseFlags(fs *flag.FlagSet, args []string, sio stdio) error {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
 	return nil
+}
+
+// parseFlagsAndArgs parses a command's flags, which may come before, between or after its
+// positional arguments, and returns the arguments. Mistakes and help requests are reported as
+// by parseFlags.
+func parseFlagsAndArgs(fs *flag.FlagSet, args []string, sio stdio) ([]string, error) {
+	// parseFlags would take the first argument as an unexpected one; so the arguments are
+	// taken out one by one, and parseFlags has the last word.
+	fs.SetOutput(io.Discard)
+	var positional []string
+	for rest := args; ; {
+		if fs.Parse(rest) != nil || fs.NArg() == 0 {
+			if err := parseFlags(fs, rest, sio); err != nil {
+				return nil, err
+			}
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,10 @@ func erlgo(stdin string, args ...string) (code int, stdout, stderr string) {
 
 func TestCommandLine(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing")
+	empty, blank := filepath.Join(t.TempDir(), "empty.jsonl"), filepath.Join(t.TempDir(), "blank.jsonl")
+	if err := errors.Join(os.WriteFile(empty, nil, 0o644), os.WriteFile(blank, []byte("\n \n"), 0o644)); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args       []string
 		code       int
@@ -51,13 +56,37 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"levels", "--bogus"}, code: 2, errex: "erlgo levels: flag provided but not defined: -bogus\nRun 'erlgo levels --help' for usage."},
 		{args: []string{"levels", "extra"}, code: 2, errex: `unexpected argument "extra"`},
 		{args: []string{"levels", "--env", "maze"}, code: 2, errex: `unknown environment "maze"`},
-		{args: []string{"levels", "--n", "-1"}, code: 2, errex: "negative -n -1"},
+		{args: []string{"levels", "--n", "-1"}, code: 2, errex: "--n -1: give at least 1 level"},
 		{args: []string{"levels", "--min-side", "3"}, code: 2, errex: "side 3 is below 5"},
 		{args: []string{"levels", "--n", "1", "--out", filepath.Join(missing, "x.jsonl")}, code: 1, errex: "no such file or directory"},
 		{args: []string{"play", "--symbols", "fancy"}, code: 2, errex: `-symbols "fancy"`},
 		{args: []string{"play", "--env", "maze"}, code: 2, errex: `unknown environment "maze"`},
 		{args: []string{"play", "--levels", missing}, code: 1, errex: "no such file or directory"},
 		{args: []string{"replay", "x"}, code: 2, errex: `unexpected argument "x"`},
+		{args: []string{"version"}, code: 0, out: "go1."},
+		{args: []string{"--version"}, code: 0, out: "github.com/erlgo/erlgo"},
+		{args: []string{"version", "--json"}, code: 0, out: `"platform":"`},
+		// Every number and every file is checked before any work starts.
+		{args: []string{"eval", "--random", "--n", "-3"}, code: 2, errex: "--n -3: give 1 to 1000000 generated levels"},
+		{args: []string{"eval", "--checkpoint", missing, "--n", "-3"}, code: 2, errex: "--n -3"},
+		{args: []string{"eval", "--random", "--samples", "1000000"}, code: 2, errex: "128 levels × 1000000 samples: an evaluation holds at most 262144 attempts"},
+		{args: []string{"train", "--eval-levels", "100000"}, code: 2, errex: "100000 levels × 4 samples"},
+		{args: []string{"eval", "--random", "--levels", empty}, code: 1, errex: empty + " holds no levels"},
+		{args: []string{"eval", "--random", "--levels", blank}, code: 1, errex: blank + " holds no levels"},
+		{args: []string{"train", "--eval-levels-file", blank}, code: 2, errex: blank + " holds no levels"},
+		{args: []string{"play", "--levels", empty}, code: 1, errex: empty + " holds no levels"},
+		{args: []string{"train", "--time", "-5m"}, code: 2, errex: "time -5m0s must not be negative"},
+		{args: []string{"train", "--lr", "NaN"}, code: 2, errex: "optim.lr NaN must be a finite number"},
+		{args: []string{"train", "--eval-every", "-1"}, code: 2, errex: "eval_every -1"},
+		{args: []string{"train", "--checkpoint-every", "-5"}, code: 2, errex: "checkpoint_every -5"},
+		{args: []string{"train", "--batch", "100000"}, code: 2, errex: "at most 65536 fit"},
+		{args: []string{"levels", "--n", "0"}, code: 2, errex: "--n 0: give at least 1 level"},
+		{args: []string{"levels", "--min-side", "20"}, code: 2, errex: "--min-side 20 is above sokoban's default --max-side 8: give a --max-side of at least 20"},
+		{args: []string{"levels", "--max-side", "4"}, code: 2, errex: "--max-side 4 is below sokoban's default --min-side 6"},
+		{args: []string{"levels", "--min-side", "8", "--max-side", "7"}, code: 2, errex: "--min-side 8 is above --max-side 7"},
+		// The help says what the flags are, the rule of --resume included.
+		{args: []string{"train", "--help"}, code: 0, out: "-checkpoint-every N"},
+		{args: []string{"train", "--help"}, code: 0, out: "only --steps, --time, --out and\n--overwrite may be given"},
 	} {
 		code, out, errb := erlgo("", tc.args...)
 		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errb, tc.errex) {

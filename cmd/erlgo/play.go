@@ -79,6 +79,9 @@ func levelSource(env, file string, seed uint64) (func() (title string, t envs.Ta
 	if err != nil {
 		return nil, err
 	}
+	if len(tasks) == 0 {
+		return nil, fmt.Errorf("%s holds no levels", file)
+	}
 	n := 0
 	return func() (string, envs.Task, error) {
 		if n == len(tasks) {

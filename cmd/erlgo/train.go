@@ -1,15 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -17,20 +18,33 @@ import (
 
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/model"
+	"github.com/erlgo/erlgo/report"
 )
 
 const trainDoc = `
 Trains a policy with ERL (or RLVR, or an ablation) and writes the run into --out: config.json,
-metrics.jsonl and metrics.csv (one line a step), checkpoints (last, best, and every
---checkpoint-every steps), episodes.txt (sampled episodes as text) and PNG plots.
-With no flags it trains ERL on Sokoban with the small model on the CPU.
+metrics.jsonl (a line a step, and one for step 0, the initial policy's evaluation),
+episodes.jsonl (every attempt of each evaluated step), checkpoints (last, best, and every
+--checkpoint-every steps), and what is drawn from them at every evaluation and whenever the run
+stops: metrics.csv, success.png and loss.png, episodes.txt, summary.json and view.html (open
+it in a browser). With no flags it trains ERL on Sokoban with the small model on the CPU.
 
 Settings come from the defaults, then --config FILE (JSON or YAML, the keys of config.json),
-then the flags given. Ctrl-C saves last.safetensors and exits; --resume continues from a
-checkpoint exactly as if the run had not stopped.`
+then the flags given.
 
-// loadConfigFile decodes a JSON or YAML config file over cfg; unknown keys are errors.
-func loadConfigFile(path string, cfg *erl.Config) error {
+Ctrl-C, SIGTERM or SIGHUP (a closed terminal) saves last.safetensors after the current step and
+stops, with exit status 128 + the signal's number; --resume DIR/last.safetensors continues
+exactly as if the run had not stopped. With --resume only --steps, --time, --out and
+--overwrite may be given: a resumed run keeps its config.
+
+A run directory that already holds files is refused, so that no run is overwritten by
+mistake: continue its run with --resume, or delete the files a run writes there with
+--overwrite.`
+
+// loadConfigFile decodes a JSON or YAML config file over cfg (see erl.DecodeConfig); unknown
+// keys are errors, and the old names of renamed keys are accepted with a deprecation notice on
+// warn.
+func loadConfigFile(path string, cfg *erl.Config, warn io.Writer) error {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -45,27 +59,12 @@ func loadConfigFile(path string, cfg *erl.Config) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(js, &keys); err != nil {
+	renamed, err := erl.DecodeConfig(js, cfg)
+	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	if _, ok := keys["switches"]; !ok {
-		if a, ok := keys["algo"]; ok { // switches follow the algorithm unless the file sets them
-			var algo string
-			if err := json.Unmarshal(a, &algo); err != nil {
-				return fmt.Errorf("%s: algo: %w", path, err)
-			}
-			sw, err := erl.AlgoSwitches(algo)
-			if err != nil {
-				return fmt.Errorf("%s: %w", path, err)
-			}
-			cfg.Switches = sw
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(cfg); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	for _, r := range renamed {
+		fmt.Fprintf(warn, "erlgo train: %s: the key %s is deprecated: write the new name (the old one will stop working)\n", path, r)
 	}
 	return nil
 }
@@ -83,21 +82,23 @@ func runTrain(sio stdio, args []string) error {
 	group := fs.Int("group", def.Group, "attempts per task (GRPO group)")
 	seed := fs.Uint64("seed", def.Seed, "seed of levels, initial weights and sampling")
 	device := fs.String("device", def.Device, "cpu or cuda")
-	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on held-out levels every N steps")
+	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on held-out levels every `N` steps (and before the first, and after the last)")
 	evalLevels := fs.Int("eval-levels", def.EvalLevels, "number of held-out levels")
+	checkpointEvery := fs.Int("checkpoint-every", def.CheckpointEvery, "keep a numbered checkpoint every `N` steps (0: only last and best)")
 	evalFile := fs.String("eval-levels-file", "", "held-out levels `FILE` (JSONL) instead of generated ones")
 	trainFile := fs.String("train-levels-file", "", "train on the levels of `FILE` (JSONL) instead of generated ones")
 	curriculum := fs.String("curriculum", def.Curriculum, "generated training levels: "+strings.Join(erl.Curricula, ", ")+
 		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; adaptive: lengths the policy\nsolves about half the time; held-out levels keep the paper's distribution)")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
-	resume := fs.String("resume", "", "continue the run saved in `CKPT`")
+	resume := fs.String("resume", "", "continue the run saved in `CKPT` (with it, only --steps, --time, --out and --overwrite may be given)")
+	overwrite := fs.Bool("overwrite", false, "train into a run directory that already holds a run, deleting its files first")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
 	cfg := def
 	if *configFile != "" {
-		if err := loadConfigFile(*configFile, &cfg); err != nil {
+		if err := loadConfigFile(*configFile, &cfg, sio.err); err != nil {
 			return usageError{err}
 		}
 	}
@@ -109,6 +110,7 @@ func runTrain(sio stdio, args []string) error {
 		"batch": func() { cfg.Batch = *batch }, "group": func() { cfg.Group = *group },
 		"seed": func() { cfg.Seed = *seed }, "device": func() { cfg.Device = *device },
 		"eval-every": func() { cfg.EvalEvery = *evalEvery }, "eval-levels": func() { cfg.EvalLevels = *evalLevels },
+		"checkpoint-every": func() { cfg.CheckpointEvery = *checkpointEvery },
 		"eval-levels-file": func() { cfg.EvalFile = *evalFile }, "lr": func() { cfg.Optim.LR = *lr },
 		"curriculum": func() { cfg.Curriculum = *curriculum },
 		"train-levels-file": func() {
@@ -134,8 +136,8 @@ func runTrain(sio stdio, args []string) error {
 	var err error
 	if *resume != "" {
 		for name := range set {
-			if name != "resume" && name != "steps" && name != "time" && name != "out" {
-				return usagef("--%s does not apply with --resume: a resumed run keeps its config (only --steps, --time and --out may be given)", name)
+			if name != "resume" && name != "steps" && name != "time" && name != "out" && name != "overwrite" {
+				return usagef("--%s does not apply with --resume: a resumed run keeps its config (only --steps, --time, --out and --overwrite may be given)", name)
 			}
 		}
 		t, err = erl.ResumeTrainer(*resume, func(c *erl.Config) {
@@ -159,18 +161,72 @@ func runTrain(sio stdio, args []string) error {
 	if dir == "" {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", t.Config.Algo, t.Config.Env, t.Config.Seed))
 	}
-	fmt.Fprintf(sio.out, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
-		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
-	if t.StepsDone > 0 {
-		fmt.Fprintf(sio.out, "resuming after step %d\n", t.StepsDone)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	start := time.Now()
-	if err := erl.Train(ctx, t, erl.RunDir(dir), sio.err); err != nil {
+	removed, err := prepareRunDir(dir, *resume, *overwrite)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.out, "done: %d steps in %s; best held-out success (sampled) %.3f; run in %s\n",
-		t.StepsDone, time.Since(start).Round(time.Second), t.Totals.BestEval, dir)
+	if removed > 0 {
+		fmt.Fprintf(sio.err, "--overwrite: deleted %d files of the run in %s\n", removed, dir)
+	}
+	fmt.Fprintf(sio.err, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
+		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
+	if t.StepsDone > 0 {
+		fmt.Fprintf(sio.err, "resuming after step %d\n", t.StepsDone)
+	}
+	ctx, received, stop := notifyStop(sio)
+	defer stop()
+	start := time.Now()
+	status, err := erl.Train(ctx, t, erl.RunDir(dir), erl.TrainOptions{Progress: sio.err, Report: report.Refresh})
+	if sum, serr := report.ReadSummary(dir); serr == nil {
+		fmt.Fprintf(sio.err, "%s; this session took %s\n", sum, time.Since(start).Round(time.Second))
+	}
+	switch status {
+	case erl.StatusFailed:
+		return err
+	case erl.StatusInterrupted:
+		fmt.Fprintf(sio.err, "saved %s: continue with erlgo train --resume %s\n", erl.RunDir(dir).Last(), erl.RunDir(dir).Last())
+	}
+	fmt.Fprintf(sio.err, "curves and episodes: %s (erlgo view %s rewrites it)\n", filepath.Join(dir, report.ViewFile), dir)
+	if err != nil {
+		return err
+	}
+	if sig, ok := received().(syscall.Signal); ok && status == erl.StatusInterrupted {
+		return exitCode(128 + int(sig))
+	}
 	return nil
+}
+
+// notifyStop returns a context that is cancelled by the first Ctrl-C, SIGTERM or SIGHUP (a
+// closed terminal), so that the run saves itself and stops, and a function that returns the
+// signal received, if any. A second signal stops the process at once, as if erlgo did not
+// catch it. A write to a closed pipe (a log reader that went away with the terminal) is an
+// error rather than a signal that kills the process before it saves. stop releases the
+// signals.
+func notifyStop(sio stdio) (ctx context.Context, received func() os.Signal, stop func()) {
+	stopping := []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, stopping...)
+	var got atomic.Value
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			got.Store(sig)
+			signal.Reset(stopping...) // the next one stops the process
+			fmt.Fprintf(sio.err, "\n%s: saving after the current step, then stopping (once more stops at once, unsaved)\n", sig)
+			cancel()
+		case <-done:
+		}
+	}()
+	received = func() os.Signal {
+		sig, _ := got.Load().(os.Signal)
+		return sig
+	}
+	return ctx, received, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
 }

@@ -1,15 +1,24 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"gorgonia.org/tensor"
 
+	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/model"
+	"github.com/erlgo/erlgo/report"
 )
 
 // TestTrainThenEval trains a few steps from a YAML config with flags over it, resumes the run,
@@ -49,7 +58,7 @@ func TestTrainThenEval(t *testing.T) {
 		t.Fatalf("resolved config %+v: want the file's algo and batch, the flag's steps", saved)
 	}
 	code, out, errb = erlgo("", "train", "--resume", filepath.Join(run, "last.safetensors"), "--steps", "2")
-	if code != 0 || !strings.Contains(out, "resuming after step 1") {
+	if code != 0 || out != "" || !strings.Contains(errb, "resuming after step 1") {
 		t.Fatalf("resume: exit %d\n%s\n%s", code, out, errb)
 	}
 
@@ -61,13 +70,16 @@ func TestTrainThenEval(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d\n%s\n%s", code, out, errb)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var res struct {
 		Success *float64 `json:"success"`
 		N       int      `json:"n"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil || res.Success == nil || res.N != 5 {
-		t.Fatalf("eval --json last line %q: %v", lines[len(lines)-1], err)
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Success == nil || res.N != 5 || !strings.Contains(errb, "first attempt only") {
+		t.Fatalf("eval --json: stdout %q (%v), stderr %q; want one JSON object on stdout, the table on stderr", out, err, errb)
+	}
+	code, out, _ = erlgo("", "eval", "--random", "--n", "4", "--samples", "2", "--json")
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.N != 4 {
+		t.Fatalf("eval --random --json: exit %d, stdout %q (%v); want one JSON object", code, out, err)
 	}
 	if code, _, errb := erlgo("", "eval", "--checkpoint", levels); code != 1 || !strings.Contains(errb, levels) {
 		t.Fatalf("eval of a file that is not a checkpoint: exit %d, %q", code, errb)
@@ -124,5 +136,229 @@ func TestTrainLevelsFileAndCurriculum(t *testing.T) {
 	code, _, errb := erlgo("", append(small, "--curriculum", "adaptive", "--out", filepath.Join(dir, "both"))...)
 	if code != 2 || !strings.Contains(errb, "curriculum") {
 		t.Fatalf("a curriculum and a level file: exit %d, %q; want a usage error naming the curriculum", code, errb)
+	}
+}
+
+// tinyTrain is the flags of a training run that takes about a second.
+var tinyTrain = []string{"train", "--algo", "rlvr", "--batch", "2", "--group", "2", "--steps", "1", "--eval-levels", "2"}
+
+// TestTrainRefusesToOverwrite checks that a run directory that holds anything is never
+// trained into by mistake, and that --overwrite deletes the old run's files, and only those.
+func TestTrainRefusesToOverwrite(t *testing.T) {
+	root := t.TempDir()
+	run := filepath.Join(root, "run")
+	if code, out, errb := erlgo("", append(tinyTrain, "--out", run)...); code != 0 {
+		t.Fatalf("train: exit %d\n%s\n%s", code, out, errb)
+	}
+	metrics, err := os.ReadFile(filepath.Join(run, "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := filepath.Join(run, "last.safetensors")
+	code, _, errb := erlgo("", append(tinyTrain, "--out", run)...)
+	if code != 2 || !strings.Contains(errb, "already holds a training run") || !strings.Contains(errb, "--resume "+last) || !strings.Contains(errb, "--overwrite") {
+		t.Fatalf("training again into a run: exit %d, %q; want a refusal naming --resume and --overwrite", code, errb)
+	}
+	if again, err := os.ReadFile(filepath.Join(run, "metrics.jsonl")); err != nil || string(again) != string(metrics) {
+		t.Fatalf("the refused run changed metrics.jsonl (%v)", err)
+	}
+
+	// --overwrite deletes what a run writes, a stale numbered checkpoint included, and
+	// nothing else.
+	stale := filepath.Join(run, "step-000050.safetensors")
+	notes := filepath.Join(run, "notes.txt")
+	for _, f := range []string{stale, notes} {
+		if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errb = erlgo("", append(tinyTrain, "--out", run, "--overwrite", "--steps", "2")...)
+	if code != 0 || !strings.Contains(errb, "--overwrite: deleted") {
+		t.Fatalf("--overwrite: exit %d, %q", code, errb)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("--overwrite left the old run's step-000050.safetensors")
+	}
+	if _, err := os.Stat(notes); err != nil {
+		t.Errorf("--overwrite deleted a file a run does not write: %v", err)
+	}
+	raw, err := os.ReadFile(filepath.Join(run, "config.json"))
+	if err != nil || !strings.Contains(string(raw), `"steps": 2`) {
+		t.Errorf("config.json after --overwrite is not the new run's (%v)", err)
+	}
+
+	// A directory that holds something else, a file, and a resumed run sent into another
+	// run's directory are refused too.
+	other := filepath.Join(root, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "thesis.tex"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{append(tinyTrain, "--out", other), "is not empty (it holds thesis.tex"},
+		{append(tinyTrain, "--out", notes), "is a file, not a directory"},
+		{[]string{"train", "--resume", last, "--out", other}, "is not empty"},
+		{[]string{"train", "--resume", last, "--overwrite"}, "--overwrite would delete the run that --resume"},
+	} {
+		if code, _, errb := erlgo("", tc.args...); code != 2 || !strings.Contains(errb, tc.want) {
+			t.Errorf("erlgo %q: exit %d, %q; want exit 2 and %q", tc.args, code, errb, tc.want)
+		}
+	}
+	if code, _, errb := erlgo("", "train", "--resume", last, "--steps", "3"); code != 0 {
+		t.Errorf("resuming in the run's own directory: exit %d, %q", code, errb)
+	}
+}
+
+// TestTrainSavesOnSignal stops a training process with each signal that stops a run (Ctrl-C,
+// SIGTERM, SIGHUP from a closed terminal): each saves a checkpoint that resumes, writes the
+// run's plots and summary, and exits with 128 plus the signal's number.
+func TestTrainSavesOnSignal(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "run")
+			cmd := exec.Command(os.Args[0], append(slices.Clone(tinyTrain), "--steps", "100000", "--eval-every", "100000", "--out", dir)...)
+			cmd.Env = append(os.Environ(), "ERLGO_MAIN=1") // the test binary is erlgo (TestMain)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+				if recs, _ := erl.ReadMetrics(filepath.Join(dir, "metrics.jsonl")); len(recs) >= 3 {
+					break // step 0's evaluation and two steps
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("no steps after 2 minutes:\n%s", stderr.String())
+				}
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err := cmd.Wait()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 128+int(sig) {
+				t.Fatalf("exit %v, want status %d:\n%s", err, 128+int(sig), stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "continue with erlgo train --resume") {
+				t.Errorf("stderr does not say how to continue:\n%s", stderr.String())
+			}
+			tr, err := erl.ResumeTrainer(filepath.Join(dir, "last.safetensors"), nil)
+			if err != nil || tr.StepsDone < 2 {
+				t.Fatalf("the saved checkpoint does not resume after step 2 or later: %v", err)
+			}
+			sum, err := report.ReadSummary(dir)
+			if err != nil || sum.Status != erl.StatusInterrupted || sum.Step != tr.StepsDone || sum.Last == nil || sum.Last.Step != 0 {
+				t.Errorf("summary %+v (%v), want interrupted after step %d, evaluated at step 0", sum, err, tr.StepsDone)
+			}
+			for _, f := range []string{report.SuccessPlotFile, report.LossPlotFile, report.ViewFile} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("the interrupted run has no %s: %v", f, err)
+				}
+			}
+		})
+	}
+}
+
+// TestView writes the viewer's page of a run, and of a run of an older erlgo, which has no
+// summary.json and no episodes.jsonl.
+func TestView(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	if code, _, errb := erlgo("", append(tinyTrain, "--out", run)...); code != 0 {
+		t.Fatalf("train: %s", errb)
+	}
+	page := filepath.Join(t.TempDir(), "page.html")
+	code, out, errb := erlgo("", "view", run, "--out", page)
+	if code != 0 || out != page+"\n" || !strings.Contains(errb, "open it in a browser: file://") {
+		t.Fatalf("view: exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil || !strings.Contains(string(html), `"status":"finished"`) {
+		t.Errorf("the page lacks the run's summary (%v)", err)
+	}
+	for _, f := range []string{"summary.json", "episodes.jsonl"} {
+		if err := os.Remove(filepath.Join(run, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, out, errb := erlgo("", "view", run); code != 0 || out != filepath.Join(run, "view.html")+"\n" {
+		t.Errorf("view of an older run: exit %d, stdout %q, stderr %q", code, out, errb)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"view"}, 2, "give one RUN_DIR (got 0)"},
+		{[]string{"view", run, run}, 2, "give one RUN_DIR (got 2)"},
+		{[]string{"view", filepath.Join(run, "missing")}, 1, "does not exist"},
+		{[]string{"view", t.TempDir()}, 1, "has no metrics.jsonl"},
+	} {
+		if code, _, errb := erlgo("", tc.args...); code != tc.code || !strings.Contains(errb, tc.want) {
+			t.Errorf("erlgo %q: exit %d, %q; want exit %d and %q", tc.args, code, errb, tc.code, tc.want)
+		}
+	}
+}
+
+// TestConfigFileErrors checks that a config file's mistakes are named in its own terms, in
+// YAML as in JSON, and that the objective's old key names work with a deprecation notice.
+func TestConfigFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		file, content, want string
+	}{
+		{"a.yaml", "batch: x\n", "a.yaml: batch: text where a whole number is wanted"},
+		{"b.yaml", "objective:\n  clip_low: [1]\n", "b.yaml: objective.clip_low: an array where a number is wanted"},
+		{"c.yml", "stepz: 3\n", `c.yml: unknown key "stepz"`},
+		{"d.json", "{\"steps\": 1,\n}", "d.json: line 2, column 1: invalid character"},
+		{"e.yaml", "time: soon\n", `e.yaml: "soon" is not a duration`},
+	} {
+		path := filepath.Join(dir, tc.file)
+		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errb := erlgo("", "train", "--config", path)
+		if code != 2 || !strings.Contains(errb, tc.want) || strings.Contains(errb, " json: ") || strings.Contains(errb, "Go struct") {
+			t.Errorf("%s: exit %d, %q; want exit 2 and %q, with no word of JSON or Go", tc.file, code, errb, tc.want)
+		}
+	}
+	old := filepath.Join(dir, "old.yaml")
+	if err := os.WriteFile(old, []byte("objective:\n  KLCoef: 0.01\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := filepath.Join(dir, "run")
+	code, _, errb := erlgo("", append(tinyTrain, "--config", old, "--out", run)...)
+	if code != 0 || !strings.Contains(errb, "the key objective.KLCoef → objective.kl_coef is deprecated") {
+		t.Fatalf("old key: exit %d, %q; want a deprecation notice", code, errb)
+	}
+	raw, err := os.ReadFile(filepath.Join(run, "config.json"))
+	if err != nil || !strings.Contains(string(raw), `"kl_coef": 0.01`) || strings.Contains(string(raw), "KLCoef") {
+		t.Errorf("config.json of the run (%v):\n%s\nwant kl_coef 0.01 and no CamelCase key", err, raw)
+	}
+}
+
+// TestREADMERandomBaseline holds README's figure for the uniformly random policy to the
+// command it gives.
+func TestREADMERandomBaseline(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd, figure = "erlgo eval --random --samples 32", "0.027"
+	if !strings.Contains(string(readme), cmd) || !strings.Contains(string(readme), "random=0.027") {
+		t.Fatalf("README no longer gives %q and its figure %s", cmd, figure)
+	}
+	code, out, errb := erlgo("", "eval", "--random", "--samples", "32", "--json")
+	var res struct{ Success float64 }
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+		t.Fatalf("exit %d, %v: %s", code, err, errb)
+	}
+	if got := fmt.Sprintf("%.3f", res.Success); got != figure {
+		t.Errorf("%s gives %s; README says %s", cmd, got, figure)
 	}
 }

@@ -2,9 +2,12 @@ package atomicfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -102,5 +105,80 @@ func TestWriteThroughLinksDevicesAndPipes(t *testing.T) {
 	}
 	if fi, err := os.Lstat(fifo); err != nil || fi.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("the pipe was replaced: %v, %v", fi.Mode(), err)
+	}
+}
+
+// TestMain lets the test binary write a file with Write between two lines on its standard
+// output, for TestWriteToRedirectedStdout: ATOMICFILE_WRITE names the file.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("ATOMICFILE_WRITE"); path != "" {
+		fmt.Println("before")
+		if err := Write(path, writeString("written\n")); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("after")
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestWriteToRedirectedStdout checks that writing to the standard output by name, while it is
+// redirected to a file, writes into the output in its place: the file is not replaced, and
+// keeps what the process wrote before and after.
+func TestWriteToRedirectedStdout(t *testing.T) {
+	for _, name := range []string{"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"} {
+		out := filepath.Join(t.TempDir(), "out.txt")
+		f, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := f.Stat()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "ATOMICFILE_WRITE="+name)
+		cmd.Stdout = f
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err = cmd.Run()
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v: %s", name, err, stderr.String())
+		}
+		after, err := os.Stat(out)
+		if err != nil || !os.SameFile(before, after) {
+			t.Errorf("%s: the file standard output went to was replaced (%v)", name, err)
+		}
+		if got, _ := os.ReadFile(out); string(got) != "before\nwritten\nafter\n" {
+			t.Errorf("%s: the output holds %q", name, got)
+		}
+	}
+}
+
+// TestErrorsNameTheFile checks that errors name the file asked for, never a temporary one.
+func TestErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing", "f.txt")
+	path := filepath.Join(dir, "f.txt")
+	for _, tc := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{missing, writeString("x")},
+		{path, func(w io.Writer) error { // the write fails on the temporary file
+			w.(*os.File).Close()
+			_, err := w.Write([]byte("x"))
+			return err
+		}},
+	} {
+		err := Write(tc.path, tc.write)
+		if err == nil || !strings.Contains(err.Error(), tc.path) || strings.Contains(err.Error(), ".tmp") {
+			t.Errorf("error %v, want one that names %s and no temporary file", err, tc.path)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
 	}
 }

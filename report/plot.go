@@ -1,4 +1,4 @@
-package erl
+package report
 
 import (
 	"errors"
@@ -21,6 +21,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/internal/atomicfile"
 )
 
@@ -39,17 +40,23 @@ const (
 	figurePad   = 3 * vg.Millimeter
 )
 
-// metric picks a value out of a Record; ok is false where the record does not have it.
-type metric func(Record) (v float64, ok bool)
+// metric picks a value out of a erl.Record; ok is false where the record does not have it.
+type metric func(erl.Record) (v float64, ok bool)
 
 // always makes a metric of a field every record has.
-func always(f func(Record) float64) metric {
-	return func(r Record) (float64, bool) { return f(r), true }
+func always(f func(erl.Record) float64) metric {
+	return func(r erl.Record) (float64, bool) { return f(r), true }
+}
+
+// trained makes a metric of a field every training step has: the record of step 0, the
+// evaluation of the initial policy, has none.
+func trained(f func(erl.Record) float64) metric {
+	return func(r erl.Record) (float64, bool) { return f(r), r.Step > 0 }
 }
 
 // optional makes a metric of a field that only some records have.
-func optional(f func(Record) *float64) metric {
-	return func(r Record) (float64, bool) {
+func optional(f func(erl.Record) *float64) metric {
+	return func(r erl.Record) (float64, bool) {
 		p := f(r)
 		if p == nil {
 			return 0, false
@@ -59,19 +66,19 @@ func optional(f func(Record) *float64) metric {
 }
 
 var (
-	byStep     = always(func(r Record) float64 { return float64(r.Step) })
-	byEnvSteps = always(func(r Record) float64 { return float64(r.EnvSteps) })
-	byMinutes  = always(func(r Record) float64 { return r.WallSeconds / 60 })
+	byStep     = always(func(r erl.Record) float64 { return float64(r.Step) })
+	byEnvSteps = always(func(r erl.Record) float64 { return float64(r.EnvSteps) })
+	byMinutes  = always(func(r erl.Record) float64 { return r.WallSeconds / 60 })
 
-	evalGreedy  = optional(func(r Record) *float64 { return r.EvalGreedy })
-	evalSampled = optional(func(r Record) *float64 { return r.EvalSampled })
-	successPre  = always(func(r Record) float64 { return r.SuccessPre })
-	successPost = optional(func(r Record) *float64 { return r.SuccessPost })
+	evalGreedy  = optional(func(r erl.Record) *float64 { return r.EvalGreedy })
+	evalSampled = optional(func(r erl.Record) *float64 { return r.EvalSampled })
+	successPre  = trained(func(r erl.Record) float64 { return r.SuccessPre })
+	successPost = optional(func(r erl.Record) *float64 { return r.SuccessPost })
 )
 
 // points returns (x, y) for the records that have y, skipping values a plot cannot place
 // (NaN, ±Inf).
-func points(recs []Record, x, y metric) plotter.XYs {
+func points(recs []erl.Record, x, y metric) plotter.XYs {
 	var xys plotter.XYs
 	for _, r := range recs {
 		xv, _ := x(r)
@@ -103,7 +110,7 @@ func addLine(p *plot.Plot, xys plotter.XYs, i int, marks bool) ([]plot.Thumbnail
 	l.Dashes = plotutil.Dashes(i / len(plotutil.DarkColors))
 	l.Width = vg.Points(1.5)
 	p.Add(l)
-	if !marks {
+	if !marks && len(xys) > 1 { // a line of one point draws nothing: it gets a glyph
 		return []plot.Thumbnailer{l}, nil
 	}
 	s, err := plotter.NewScatter(xys)
@@ -163,6 +170,25 @@ var siTicks = plot.TickerFunc(func(min, max float64) []plot.Tick {
 	return ticks
 })
 
+// countTicks are siTicks for an axis of counts (steps): a tick between two counts, such as
+// 0.5 on the axis of a run of one step, is left unlabelled.
+var countTicks = plot.TickerFunc(func(min, max float64) []plot.Tick {
+	ticks := siTicks.Ticks(min, max)
+	for i, t := range ticks {
+		if t.Value != math.Trunc(t.Value) {
+			ticks[i].Label = ""
+		}
+	}
+	return ticks
+})
+
+// showCounts makes p's x axis an axis of counts that reaches at least 1, so that a run of one
+// point, the evaluation of step 0 say, is drawn on an axis from 0 to 1, not around it.
+func showCounts(p *plot.Plot) {
+	p.X.Tick.Marker = countTicks
+	p.X.Max = max(p.X.Max, 1)
+}
+
 // formatSI formats v with four significant digits and an SI prefix for thousands and up.
 func formatSI(v float64) string {
 	for _, u := range []struct {
@@ -208,9 +234,9 @@ func savePanels(path string, panels []*plot.Plot, legend plot.Legend) error {
 // PlotRun writes the plots of one run into its directory dir: success.png, held-out success
 // (greedy and sampled) and training success before and after reflection, and loss.png, the
 // loss and its terms, all against training steps.
-func PlotRun(dir string, recs []Record) error {
+func PlotRun(dir string, recs []erl.Record) error {
 	if len(recs) == 0 {
-		return errors.New("erl: PlotRun: no records")
+		return errors.New("report: PlotRun: no records")
 	}
 	figures := []struct {
 		file, title, y string
@@ -224,10 +250,10 @@ func PlotRun(dir string, recs []Record) error {
 			{"training, after reflection", successPost, false},
 		}},
 		{LossPlotFile, "Loss", "loss (weighted terms)", false, []series{
-			{"total", always(func(r Record) float64 { return r.Loss }), false},
-			{"policy gradient", always(func(r Record) float64 { return r.PG }), false},
-			{"KL", always(func(r Record) float64 { return r.KL }), false},
-			{"distillation", always(func(r Record) float64 { return r.Distill }), false},
+			{"total", trained(func(r erl.Record) float64 { return r.Loss }), false},
+			{"policy gradient", trained(func(r erl.Record) float64 { return r.PG }), false},
+			{"KL", trained(func(r erl.Record) float64 { return r.KL }), false},
+			{"distillation", trained(func(r erl.Record) float64 { return r.Distill }), false},
 		}},
 	}
 	window := max(1, len(recs)/runPlotWindows)
@@ -249,10 +275,11 @@ func PlotRun(dir string, recs []Record) error {
 			}
 			thumbs, err := addLine(p, xys, i, s.marks)
 			if err != nil {
-				return fmt.Errorf("erl: PlotRun %s: %w", s.name, err)
+				return fmt.Errorf("report: PlotRun %s: %w", s.name, err)
 			}
 			legend.Add(name, thumbs...)
 		}
+		showCounts(p)
 		if err := savePanels(filepath.Join(dir, f.file), []*plot.Plot{p}, legend); err != nil {
 			return err
 		}
@@ -282,7 +309,7 @@ func movingAverage(xys plotter.XYs, window int) plotter.XYs {
 // Run is a named training run, for comparing runs.
 type Run struct {
 	Name    string
-	Records []Record
+	Records []erl.Record
 }
 
 // Group is runs of one configuration, seeds say, compared as one: a group of several runs is
@@ -299,7 +326,7 @@ type Group struct {
 // so each must have the metric.
 func heldOut(g Group) (m metric, label string, err error) {
 	if len(g.Runs) == 0 {
-		return nil, "", fmt.Errorf("erl: group %s has no runs", g.Name)
+		return nil, "", fmt.Errorf("report: group %s has no runs", g.Name)
 	}
 	sampled, greedy := true, true
 	var none []string // runs with no held-out evaluation at all
@@ -317,10 +344,10 @@ func heldOut(g Group) (m metric, label string, err error) {
 	case greedy || len(g.Runs) == 1:
 		return evalGreedy, "greedy", nil
 	case len(none) > 0:
-		return nil, "", fmt.Errorf("erl: group %s: no held-out evaluation to average in %d of its %d runs: %s",
+		return nil, "", fmt.Errorf("report: group %s: no held-out evaluation to average in %d of its %d runs: %s",
 			g.Name, len(none), len(g.Runs), strings.Join(none, ", "))
 	}
-	return nil, "", fmt.Errorf("erl: group %s: its runs have no held-out evaluation in common: some have only greedy ones, some only sampled", g.Name)
+	return nil, "", fmt.Errorf("report: group %s: its runs have no held-out evaluation in common: some have only greedy ones, some only sampled", g.Name)
 }
 
 // Baseline is a success rate drawn across a comparison as a dashed line: the uniformly
@@ -333,7 +360,7 @@ type Baseline struct {
 // PlotCompare is PlotCompareGroups with each run a group of its own.
 func PlotCompare(path string, runs []Run, baselines ...Baseline) error {
 	if len(runs) == 0 {
-		return errors.New("erl: PlotCompare: no runs")
+		return errors.New("report: PlotCompare: no runs")
 	}
 	groups := make([]Group, len(runs))
 	for i, r := range runs {
@@ -351,7 +378,7 @@ func PlotCompare(path string, runs []Run, baselines ...Baseline) error {
 // is an error for one of them to have no held-out evaluation.
 func PlotCompareGroups(path string, groups []Group, baselines ...Baseline) error {
 	if len(groups) == 0 {
-		return errors.New("erl: PlotCompareGroups: no groups")
+		return errors.New("report: PlotCompareGroups: no groups")
 	}
 	axes := []struct {
 		title, label string
@@ -396,12 +423,12 @@ func PlotCompareGroups(path string, groups []Group, baselines ...Baseline) error
 			}
 			band, err := addBand(panels[j], lo, hi, i)
 			if err != nil {
-				return fmt.Errorf("erl: PlotCompareGroups %s: %w", g.Name, err)
+				return fmt.Errorf("report: PlotCompareGroups %s: %w", g.Name, err)
 			}
 			lines[i][j], bands[i] = mean, []plot.Thumbnailer{band}
 		}
 		if len(g.Runs) > 1 && bands[i] == nil {
-			return fmt.Errorf("erl: group %s: its runs have no held-out evaluations at x in common to average", g.Name)
+			return fmt.Errorf("report: group %s: its runs have no held-out evaluations at x in common to average", g.Name)
 		}
 	}
 	legend := plot.NewLegend()
@@ -413,7 +440,7 @@ func PlotCompareGroups(path string, groups []Group, baselines ...Baseline) error
 			}
 			t, err := addLine(panels[j], xys, i, false)
 			if err != nil {
-				return fmt.Errorf("erl: PlotCompareGroups %s: %w", g.Name, err)
+				return fmt.Errorf("report: PlotCompareGroups %s: %w", g.Name, err)
 			}
 			line = t
 		}
@@ -433,6 +460,8 @@ func PlotCompareGroups(path string, groups []Group, baselines ...Baseline) error
 		}
 		legend.Add(fmt.Sprintf("%s (%.3f)", bl.Name, bl.Success), line)
 	}
+	showCounts(panels[0]) // steps
+	showCounts(panels[1]) // environment steps
 	return savePanels(path, panels, legend)
 }
 
@@ -557,7 +586,7 @@ func CompareGroupTable(groups []Group) (string, error) {
 }
 
 // lastOf returns the last value of m in recs.
-func lastOf(recs []Record, m metric) (float64, bool) {
+func lastOf(recs []erl.Record, m metric) (float64, bool) {
 	for i := len(recs) - 1; i >= 0; i-- {
 		if v, ok := m(recs[i]); ok {
 			return v, true
@@ -567,7 +596,7 @@ func lastOf(recs []Record, m metric) (float64, bool) {
 }
 
 // bestOf returns the highest value of m in recs, and the step of its first occurrence.
-func bestOf(recs []Record, m metric) (best float64, step int, ok bool) {
+func bestOf(recs []erl.Record, m metric) (best float64, step int, ok bool) {
 	for _, r := range recs {
 		if v, has := m(r); has && (!ok || v > best) {
 			best, step, ok = v, r.Step, true
@@ -577,7 +606,7 @@ func bestOf(recs []Record, m metric) (best float64, step int, ok bool) {
 }
 
 // mean returns the mean of m over the records of recs that have it.
-func mean(recs []Record, m metric) (float64, bool) {
+func mean(recs []erl.Record, m metric) (float64, bool) {
 	var sum float64
 	var n int
 	for _, r := range recs {

@@ -1,6 +1,7 @@
-package erl
+package report
 
 import (
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/erlgo/erlgo/erl"
 )
 
 // checkPNG fails t unless path holds a PNG at least minW×minH pixels.
@@ -31,7 +34,7 @@ func checkPNG(t *testing.T, path string, minW, minH int) {
 
 // rlvrRecords returns testRecords(n) as an RLVR run would log them: no reflection, and greedy
 // evaluation only.
-func rlvrRecords(n int) []Record {
+func rlvrRecords(n int) []erl.Record {
 	recs := testRecords(n)
 	for i := range recs {
 		recs[i].SuccessPost = nil
@@ -43,7 +46,7 @@ func rlvrRecords(n int) []Record {
 func TestPlotRun(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		recs []Record
+		recs []erl.Record
 	}{
 		{"erl", testRecords(50)},
 		{"rlvr", rlvrRecords(50)},
@@ -66,6 +69,55 @@ func TestPlotRun(t *testing.T) {
 		t.Error("PlotRun with no records succeeded")
 	}
 }
+
+// TestPlotRunDrawsLonePoints checks that a series of one point, such as the only evaluation
+// of a run interrupted early, is drawn, not left out as a line of one point is.
+func TestPlotRunDrawsLonePoints(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		recs   []erl.Record
+		series []int // the styles that must show in the panel
+	}{
+		{"step 0 alone", []erl.Record{{Step: 0, EvalGreedy: ptr(0.25), EvalSampled: ptr(0.5)}}, []int{0, 1}},
+		{"one step", []erl.Record{{Step: 0, EvalGreedy: ptr(0.25), EvalSampled: ptr(0.5)}, {Step: 1, SuccessPre: 0.75}}, []int{0, 1, 2}},
+		{"one evaluation", append(testRecords(2), erl.Record{Step: 3, EvalGreedy: ptr(0.8), EvalSampled: ptr(0.6)}), []int{0, 1, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := PlotRun(dir, tc.recs); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(filepath.Join(dir, SuccessPlotFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			img, err := png.Decode(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			panelRight := int(panelWidth.Dots(plotDPI)) // the legend lies to the right
+			for _, i := range tc.series {
+				want := color.NRGBAModel.Convert(lineColor(i)).(color.NRGBA)
+				n := 0
+				for y := img.Bounds().Min.Y; y < img.Bounds().Max.Y; y++ {
+					for x := 0; x < panelRight; x++ {
+						c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+						if near(c.R, want.R) && near(c.G, want.G) && near(c.B, want.B) { // anti-aliased
+							n++
+						}
+					}
+				}
+				if n < 4 {
+					t.Errorf("series %d: %d pixels of its colour in the panel; it is not drawn", i, n)
+				}
+			}
+		})
+	}
+}
+
+// near reports whether two colour channels are within 40 of each other.
+func near(a, b uint8) bool { return int(a)-int(b) < 40 && int(b)-int(a) < 40 }
 
 func TestPlotCompare(t *testing.T) {
 	runs := []Run{
@@ -220,7 +272,7 @@ func sameXYs(a, b plotter.XYs) bool {
 
 // withSampled returns testRecords(n) with held-out sampled success vs[k] at its k-th
 // evaluation (step 3(k+1)).
-func withSampled(n int, vs ...float64) []Record {
+func withSampled(n int, vs ...float64) []erl.Record {
 	recs := testRecords(n)
 	for k, v := range vs {
 		recs[3*k+2].EvalSampled = ptr(v)
@@ -231,7 +283,7 @@ func withSampled(n int, vs ...float64) []Record {
 // stretched returns recs as a run that took f times the wall-clock time and environment
 // steps would have logged them, so that its evaluations lie at other x than recs' on those
 // axes.
-func stretched(recs []Record, f float64) []Record {
+func stretched(recs []erl.Record, f float64) []erl.Record {
 	recs = slices.Clone(recs)
 	for i := range recs {
 		recs[i].WallSeconds *= f
@@ -331,7 +383,7 @@ func TestCompareGroupsErrors(t *testing.T) {
 
 // withoutGreedy returns recs as a run that measured only sampled held-out success would have
 // logged them.
-func withoutGreedy(recs []Record) []Record {
+func withoutGreedy(recs []erl.Record) []erl.Record {
 	recs = slices.Clone(recs)
 	for i := range recs {
 		recs[i].EvalGreedy = nil

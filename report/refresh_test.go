@@ -1,0 +1,100 @@
+package report
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/erlgo/erlgo/erl"
+)
+
+// tinyConfig is a training run of a few seconds.
+func tinyConfig(algo string, steps int) erl.Config {
+	cfg := erl.DefaultConfig()
+	cfg.Algo = algo
+	cfg.Switches, _ = erl.AlgoSwitches(algo)
+	cfg.Batch, cfg.Group, cfg.Steps = 3, 2, steps
+	cfg.EvalLevels, cfg.EvalSamples, cfg.EvalEvery = 4, 1, 2
+	cfg.ReflectionLen = 6
+	return cfg
+}
+
+// TestRefreshAtEveryExit runs training with Refresh as its report and stops it as Ctrl-C would,
+// after the evaluation of step 2 of 5: the run directory holds every report file, drawn from
+// the steps done, and a summary that says the run was interrupted.
+func TestRefreshAtEveryExit(t *testing.T) {
+	tr, err := erl.NewTrainer(tinyConfig(erl.AlgoERL, 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := erl.RunDir(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	var seen []erl.Status
+	report := func(d erl.RunDir, s erl.RunState) error {
+		if s.Step == 2 {
+			cancel()
+		}
+		seen = append(seen, s.Status)
+		err := Refresh(d, s)
+		for _, f := range Files { // every report, not only the last, writes every file
+			if _, statErr := os.Stat(filepath.Join(string(d), f)); statErr != nil {
+				t.Errorf("after the report of step %d (%s): %v", s.Step, s.Status, statErr)
+			}
+		}
+		return err
+	}
+	status, err := erl.Train(ctx, tr, dir, erl.TrainOptions{Report: report})
+	if err != nil || status != erl.StatusInterrupted {
+		t.Fatalf("Train = %q, %v", status, err)
+	}
+	if len(seen) != 3 || seen[2] != erl.StatusInterrupted {
+		t.Errorf("reported %v, want step 0, step 2 and the interruption", seen)
+	}
+	checkPNG(t, filepath.Join(string(dir), SuccessPlotFile), 600, 400)
+	checkPNG(t, filepath.Join(string(dir), LossPlotFile), 600, 400)
+	sum, err := ReadSummary(string(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Status != erl.StatusInterrupted || sum.Step != 2 || sum.Steps != 5 || sum.Last == nil || sum.Last.Step != 2 || sum.Best == nil {
+		t.Errorf("summary %+v, want interrupted after step 2 of 5, last evaluated at step 2", sum)
+	}
+	text, err := os.ReadFile(filepath.Join(string(dir), EpisodesTextFile))
+	if err != nil || !strings.Contains(string(text), "=== step 2, task ") {
+		t.Errorf("episodes.txt lacks step 2's episode (%v):\n%s", err, text)
+	}
+	page, err := os.ReadFile(filepath.Join(string(dir), ViewFile))
+	if err != nil || !strings.Contains(string(page), `"status":"interrupted"`) {
+		t.Errorf("view.html does not hold the run's data (%v)", err)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	ev := func(step int, greedy, sampled float64) erl.Record {
+		return erl.Record{Step: step, EvalGreedy: ptr(greedy), EvalSampled: ptr(sampled), WallSeconds: float64(step)}
+	}
+	for _, tc := range []struct {
+		name  string
+		recs  []erl.Record
+		state erl.RunState
+		want  string
+	}{
+		{"nothing yet", nil, erl.RunState{Status: erl.StatusInterrupted, Steps: 1000},
+			"interrupted after 0 of 1000 steps (0s of training); held-out success: not evaluated yet"},
+		{"steps without evaluation", []erl.Record{{Step: 1, WallSeconds: 2}, {Step: 2, WallSeconds: 4}},
+			erl.RunState{Status: erl.StatusTimeLimit, Step: 2, Steps: 1000},
+			"time limit after 2 of 1000 steps (4s of training); held-out success: not evaluated yet"},
+		{"step 0 only", []erl.Record{ev(0, 0.5, 0.25)}, erl.RunState{Status: erl.StatusRunning, Steps: 10},
+			"running: 0 of 10 steps (0s of training); held-out success (sampled) 0.250 at step 0"},
+		{"best before last", []erl.Record{ev(0, 0, 0.125), ev(50, 0, 0.5), ev(100, 0, 0.25)}, erl.RunState{Status: erl.StatusFinished, Step: 100, Steps: 100},
+			"finished 100 steps (1m40s of training); held-out success (sampled) 0.250 at step 100, best 0.500 at step 50"},
+		{"failed", []erl.Record{ev(0, 0, 0)}, erl.RunState{Status: erl.StatusFailed, Step: 7, Steps: 9, Err: os.ErrClosed},
+			"failed after 7 of 9 steps (0s of training); held-out success (sampled) 0.000 at step 0; error: file already closed"},
+	} {
+		if got := Summarize(tc.recs, tc.state).String(); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}
