@@ -778,6 +778,19 @@ func TestPeakRSS(t *testing.T) {
 	}
 }
 
+// TestProgressShowsPeakMemory: a non-interactive progress line shows the step, the rates and
+// the process's peak memory.
+func TestProgressShowsPeakMemory(t *testing.T) {
+	var out strings.Builder
+	bar := newProgressBar(&out, 10, 0, 0)
+	bar.update(Record{Step: 1, SuccessPre: 0.5, StepSeconds: 1.5, RSSMB: 412.4}, 1.5)
+	for _, want := range []string{"step 1/10", "success pre 0.50", "1.5s/step", "peak 412 MiB"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("progress line %q lacks %q", out.String(), want)
+		}
+	}
+}
+
 func TestFormatETA(t *testing.T) {
 	for _, tc := range []struct {
 		seconds float64

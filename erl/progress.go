@@ -56,9 +56,9 @@ func (p *progressBar) update(r Record, elapsed float64) {
 	}
 	width := 24
 	filled := width * r.Step / max(1, p.total)
-	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, held-out greedy/sampled %s | %.1fs/step | ETA %s",
+	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, held-out greedy/sampled %s | %.1fs/step | peak %.0f MiB | ETA %s",
 		r.Step, p.total, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-		p.pre, post, p.eval, r.StepSeconds, formatETA(left))
+		p.pre, post, p.eval, r.StepSeconds, r.RSSMB, formatETA(left))
 	if p.interactive {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		return
