@@ -45,8 +45,11 @@ func SumSquares(x []float32) float64 {
 // Scale multiplies every element of x by s in place, concurrently for long x.
 func Scale(x []float32, s float32) {
 	parallelFor(len(x), 1, func(lo, hi int) {
-		for i := range x[lo:hi] {
-			x[lo+i] *= s
+		xs := x[lo:hi]
+		v := vectorPart(len(xs))
+		vecScale(xs[:v], s)
+		for i := v; i < len(xs); i++ {
+			xs[i] *= s
 		}
 	})
 }

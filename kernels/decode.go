@@ -50,8 +50,10 @@ func AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH 
 // addScaled adds a·x into dst.
 func addScaled(dst, x []float32, a float32) {
 	x = x[:len(dst)]
-	for i, v := range x {
-		dst[i] += a * v
+	v := vectorPart(len(x))
+	vecAxpy(dst, x[:v], a)
+	for i := v; i < len(x); i++ {
+		dst[i] += a * x[i]
 	}
 }
 

@@ -8,9 +8,11 @@ func Add(out, a, b []float32) {
 	mustLen("Add", "a", a, n)
 	mustLen("Add", "b", b, n)
 	parallelFor(n, 1, func(lo, hi int) {
-		o, y := out[lo:hi], b[lo:hi]
-		for i, v := range a[lo:hi] {
-			o[i] = v + y[i]
+		o, x, y := out[lo:hi], a[lo:hi], b[lo:hi]
+		v := vectorPart(len(x))
+		vecAdd(o, x[:v], y)
+		for i := v; i < len(x); i++ {
+			o[i] = x[i] + y[i]
 		}
 	})
 }

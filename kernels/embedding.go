@@ -67,8 +67,10 @@ func ScatterRows(dx, dout []float32, idx []int32, rows, C int) {
 // addTo adds x into the first len(x) elements of dst.
 func addTo(dst, x []float32) {
 	dst = dst[:len(x)]
-	for j, v := range x {
-		dst[j] += v
+	v := vectorPart(len(x))
+	vecAxpy(dst, x[:v], 1)
+	for j := v; j < len(x); j++ {
+		dst[j] += x[j]
 	}
 }
 

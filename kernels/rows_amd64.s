@@ -606,3 +606,137 @@ sgr5loop:
 sgr5done:
 	VZEROUPPER
 	RET
+
+// func addAVX2(out, a, b *float32, n int)
+//
+// out[i] = a[i] + b[i]; out may be a or b.
+TEXT ·addAVX2(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JEQ  add2done
+
+add2loop:
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     add2loop
+
+add2done:
+	VZEROUPPER
+	RET
+
+// func addAVX512(out, a, b *float32, n int)
+TEXT ·addAVX512(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $4, CX
+	JEQ  add5done
+
+add5loop:
+	VMOVUPS (SI), Z0
+	VADDPS  (DX), Z0, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     add5loop
+
+add5done:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(dst, x *float32, n int, alpha float32)
+//
+// dst[i] += alpha·x[i].
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS alpha+24(FP), Y1
+	SHRQ         $3, CX
+	JEQ          axpy2done
+
+axpy2loop:
+	VMOVUPS     (DI), Y0
+	VFMADD231PS (SI), Y1, Y0
+	VMOVUPS     Y0, (DI)
+	ADDQ        $32, SI
+	ADDQ        $32, DI
+	DECQ        CX
+	JNZ         axpy2loop
+
+axpy2done:
+	VZEROUPPER
+	RET
+
+// func axpyAVX512(dst, x *float32, n int, alpha float32)
+TEXT ·axpyAVX512(SB), NOSPLIT, $0-28
+	MOVQ         dst+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS alpha+24(FP), Z1
+	SHRQ         $4, CX
+	JEQ          axpy5done
+
+axpy5loop:
+	VMOVUPS     (DI), Z0
+	VFMADD231PS (SI), Z1, Z0
+	VMOVUPS     Z0, (DI)
+	ADDQ        $64, SI
+	ADDQ        $64, DI
+	DECQ        CX
+	JNZ         axpy5loop
+
+axpy5done:
+	VZEROUPPER
+	RET
+
+// func scaleAVX2(x *float32, n int, s float32)
+//
+// x[i] *= s.
+TEXT ·scaleAVX2(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS s+16(FP), Y1
+	SHRQ         $3, CX
+	JEQ          scl2done
+
+scl2loop:
+	VMULPS  (DI), Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     scl2loop
+
+scl2done:
+	VZEROUPPER
+	RET
+
+// func scaleAVX512(x *float32, n int, s float32)
+TEXT ·scaleAVX512(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), DI
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS s+16(FP), Z1
+	SHRQ         $4, CX
+	JEQ          scl5done
+
+scl5loop:
+	VMULPS  (DI), Z1, Z0
+	VMOVUPS Z0, (DI)
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     scl5loop
+
+scl5done:
+	VZEROUPPER
+	RET

@@ -185,6 +185,42 @@ func vecSoftmaxGradRow(dp, p []float32, dot float32) {
 	softmaxGradRowAVX2(&dp[0], &p[0], len(p), dot)
 }
 
+// vecAdd sets out[i] = a[i] + b[i] for i < len(a); out may be a or b.
+func vecAdd(out, a, b []float32) {
+	if len(a) == 0 {
+		return
+	}
+	if active.vectorISA == vectorAVX512 {
+		addAVX512(&out[0], &a[0], &b[0], len(a))
+		return
+	}
+	addAVX2(&out[0], &a[0], &b[0], len(a))
+}
+
+// vecAxpy adds alpha·x[i] into dst[i] for i < len(x).
+func vecAxpy(dst, x []float32, alpha float32) {
+	if len(x) == 0 {
+		return
+	}
+	if active.vectorISA == vectorAVX512 {
+		axpyAVX512(&dst[0], &x[0], len(x), alpha)
+		return
+	}
+	axpyAVX2(&dst[0], &x[0], len(x), alpha)
+}
+
+// vecScale multiplies x[i] by s for i < len(x).
+func vecScale(x []float32, s float32) {
+	if len(x) == 0 {
+		return
+	}
+	if active.vectorISA == vectorAVX512 {
+		scaleAVX512(&x[0], len(x), s)
+		return
+	}
+	scaleAVX2(&x[0], len(x), s)
+}
+
 // The loops themselves; see the functions above for what each computes.
 
 //go:noescape
@@ -264,3 +300,21 @@ func layerNormGradColumnsAVX512(dw, db *float64, x, dout *float32, n int, mean, 
 
 //go:noescape
 func softmaxGradRowAVX512(dp, p *float32, n int, dot float32)
+
+//go:noescape
+func addAVX2(out, a, b *float32, n int)
+
+//go:noescape
+func axpyAVX2(dst, x *float32, n int, alpha float32)
+
+//go:noescape
+func scaleAVX2(x *float32, n int, s float32)
+
+//go:noescape
+func addAVX512(out, a, b *float32, n int)
+
+//go:noescape
+func axpyAVX512(dst, x *float32, n int, alpha float32)
+
+//go:noescape
+func scaleAVX512(x *float32, n int, s float32)

@@ -31,3 +31,9 @@ func vecAddFloat64(acc []float64, x []float32) { return }
 func vecLayerNormGradColumns(dw, db []float64, x, dout []float32, mean, rstd float32) { return }
 
 func vecSoftmaxGradRow(dp, p []float32, dot float32) { return }
+
+func vecAdd(out, a, b []float32) {}
+
+func vecAxpy(dst, x []float32, alpha float32) {}
+
+func vecScale(x []float32, s float32) {}
