@@ -18,6 +18,7 @@ func AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH 
 	mustLen(kernel, "lens", lens, B)
 	mustIndices(kernel, "lens", lens[:B], capacity+1)
 	hd := C / NH
+	v := vectorPart(hd)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	parallelFor(B*NH, capacity*hd, func(lo, hi int) {
 		scores := make([]float32, capacity)
@@ -33,9 +34,9 @@ func AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH 
 			s := scores[:n]
 			for j := range s {
 				k := kc[(b*capacity+j)*C+h*hd:][:hd]
-				var dot float32
-				for d, qd := range q {
-					dot += qd * k[d]
+				dot := float32(vecDot(q[:v], k))
+				for d := v; d < hd; d++ {
+					dot += q[d] * k[d]
 				}
 				s[j] = dot * scale
 			}
