@@ -1,11 +1,12 @@
 package model
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 )
 
 // Decoder extends a batch of contexts one token at a time with a KV cache. The prompts are run
@@ -321,7 +322,7 @@ func (sc SampleConfig) pick(logits []float32, allowed []int32, u float64) int32 
 		cs[i].p = math.Exp(cs[i].p - mx)
 		sum += cs[i].p
 	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].p > cs[j].p })
+	slices.SortStableFunc(cs, func(a, b cand) int { return cmp.Compare(b.p, a.p) })
 	if sc.TopK > 0 && sc.TopK < len(cs) {
 		cs = cs[:sc.TopK]
 	}
