@@ -43,14 +43,86 @@ func pickTile(tiles []gemmTile, n int) *gemmTile {
 }
 
 // tiledGemm computes C = alpha·op(A)·op(B) + beta·C with micro-kernel t, for checked
-// arguments with m, n, k > 0 and alpha ≠ 0. With parallel set, the row panels of each block
-// are shared among goroutines, which all read the one packed block of B.
+// arguments with m, n, k > 0 and alpha ≠ 0. With parallel set, a product large enough is split
+// once among goroutines, each of which multiplies its part on its own (tiledGemmSerial): by
+// rows of C when there are enough of them, else by columns, else, for the weight gradients'
+// products of few rows and columns over thousands of tokens, by ranges of k whose partial
+// products are summed. Splitting each packed block instead would wake the goroutines once a
+// block: at the weight gradients' shapes that took longer than the block's products.
+func tiledGemm(t *gemmTile, parallel bool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	workers := 1
+	if parallel {
+		workers = workersFor(m, n*k)
+	}
+	if workers <= 1 {
+		tiledGemmSerial(t, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	// op(A)'s element (i, p) is a[i*ars+p*aks] and op(B)'s element (p, j) is b[p*bks+j*bcs].
+	ars, aks, bks, bcs := lda, 1, ldb, 1
+	if transA {
+		ars, aks = 1, lda
+	}
+	if transB {
+		bks, bcs = 1, ldb
+	}
+	rowPanels, colPanels := (m+t.mr-1)/t.mr, (n+t.nr-1)/t.nr
+	switch {
+	case rowPanels >= splitPanels*workers || rowPanels >= colPanels && k < splitK*max(m, n):
+		parallelFor(workers, m*n*k/workers, func(lo, hi int) {
+			for w := lo; w < hi; w++ {
+				r0, r1 := rowPanels*w/workers*t.mr, min(m, rowPanels*(w+1)/workers*t.mr)
+				tiledGemmSerial(t, transA, transB, r1-r0, n, k, alpha, a[r0*ars:], lda, b, ldb, beta, c[r0*ldc:], ldc)
+			}
+		})
+	case k < splitK*max(m, n):
+		parallelFor(workers, m*n*k/workers, func(lo, hi int) {
+			for w := lo; w < hi; w++ {
+				c0, c1 := colPanels*w/workers*t.nr, min(n, colPanels*(w+1)/workers*t.nr)
+				tiledGemmSerial(t, transA, transB, m, c1-c0, k, alpha, a, lda, b[c0*bcs:], ldb, beta, c[c0:], ldc)
+			}
+		})
+	default:
+		// Each worker past the first sums its range of k into a C of its own, which is added to
+		// C once all have finished.
+		partial := partialC.get((workers - 1) * m * n)
+		defer partialC.put(partial)
+		parallelFor(workers, m*n*k/workers, func(lo, hi int) {
+			for w := lo; w < hi; w++ {
+				k0, k1 := k*w/workers, k*(w+1)/workers
+				if w == 0 {
+					tiledGemmSerial(t, transA, transB, m, n, k1-k0, alpha, a, lda, b, ldb, beta, c, ldc)
+					continue
+				}
+				tiledGemmSerial(t, transA, transB, m, n, k1-k0, alpha, a[k0*aks:], lda, b[k0*bks:], ldb, 0, (*partial)[(w-1)*m*n:], n)
+			}
+		})
+		for w := 1; w < workers; w++ {
+			for i := range m {
+				row := c[i*ldc : i*ldc+n]
+				Add(row, row, (*partial)[((w-1)*m+i)*n:][:n])
+			}
+		}
+	}
+}
+
+// A product is split by rows when it has splitPanels row panels a worker, or more row panels
+// than column panels; by ranges of k only when k is splitK times its larger side of C or more.
+const (
+	splitPanels = 4
+	splitK      = 8
+)
+
+// partialC holds the partial products of a product split along k.
+var partialC bufPool
+
+// tiledGemmSerial is tiledGemm on the calling goroutine.
 //
 // A is never copied except for a last panel of fewer than mr rows, because a product at the
 // model's shapes (6144 rows of 64 to 256 columns against a few hundred) would spend as long
 // packing A as multiplying it: a panel's rows are read in place, along k for a row-major A and
 // across it for a transposed one.
-func tiledGemm(t *gemmTile, parallel bool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func tiledGemmSerial(t *gemmTile, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := t.mr, t.nr
 	kc, nc := min(k, tileKC), min((n+nr-1)/nr*nr, tileNC)
 	bp := packedB.get(kc * nc)
@@ -70,12 +142,7 @@ func tiledGemm(t *gemmTile, parallel bool, transA, transB bool, m, n, k int, alp
 			if blk.p0 > 0 {
 				blk.beta = 1 // later blocks of k add to what the first wrote
 			}
-			if cost := mr * blk.nb * blk.kb; parallel && workersFor(panels, cost) > 1 {
-				shared := blk // on the heap, so that blk stays on the stack of a serial product
-				parallelFor(panels, cost, shared.rows)
-			} else {
-				blk.rows(0, panels)
-			}
+			blk.rows(0, panels)
 		}
 	}
 }
