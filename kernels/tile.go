@@ -28,11 +28,8 @@ const (
 	maxTileNR = 32
 )
 
-// packedB holds the packed blocks of B larger than smallPackB floats.
+// packedB holds the packed blocks of B.
 var packedB bufPool
-
-// smallPackB is the largest packed block of B kept on the stack (16 KiB).
-const smallPackB = 4096
 
 // pickTile returns the micro-kernel for a product with n columns: the widest whose columns
 // a narrow C does not leave mostly empty.
@@ -128,15 +125,8 @@ var partialC bufPool
 func tiledGemmSerial(t *gemmTile, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := t.mr, t.nr
 	kc, nc := min(k, tileKC), min((n+nr-1)/nr*nr, tileNC)
-	// The small products of attention pack B on the stack; a pool that the collector may
-	// empty would allocate now and then.
-	var local [smallPackB]float32
-	bp := local[:]
-	if kc*nc > smallPackB {
-		pooled := packedB.get(kc * nc)
-		defer packedB.put(pooled)
-		bp = *pooled
-	}
+	bp := packedB.get(kc * nc)
+	defer packedB.put(bp)
 	blk := tileBlock{t: t, m: m, n: n, alpha: alpha, a: a, rowStride: lda, kStride: 1, c: c, ldc: ldc}
 	if transA {
 		blk.rowStride, blk.kStride = 1, lda
@@ -146,7 +136,7 @@ func tiledGemmSerial(t *gemmTile, transA, transB bool, m, n, k int, alpha float3
 		blk.nb = min(nc, n-blk.j0)
 		for blk.p0 = 0; blk.p0 < k; blk.p0 += kc {
 			blk.kb = min(kc, k-blk.p0)
-			blk.b = bp[:blk.kb*((blk.nb+nr-1)/nr*nr)]
+			blk.b = (*bp)[:blk.kb*((blk.nb+nr-1)/nr*nr)]
 			packB(blk.b, nr, transB, b, ldb, blk.p0, blk.kb, blk.j0, blk.nb)
 			blk.beta = beta
 			if blk.p0 > 0 {
