@@ -18,7 +18,8 @@ func AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH 
 	mustLen(kernel, "lens", lens, B)
 	mustIndices(kernel, "lens", lens[:B], capacity+1)
 	hd := C / NH
-	v := vectorPart(hd)
+	// A head a whole number of vectors long runs on the vector loops, every key at once.
+	whole := vectorPart(hd) == hd && hd > 0
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	parallelFor(B*NH, capacity*hd, func(lo, hi int) {
 		scores := make([]float32, capacity)
@@ -32,17 +33,26 @@ func AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH 
 			}
 			q := qkv[b*3*C+h*hd : b*3*C+(h+1)*hd]
 			s := scores[:n]
-			for j := range s {
-				k := kc[(b*capacity+j)*C+h*hd:][:hd]
-				dot := float32(vecDot(q[:v], k))
-				for d := v; d < hd; d++ {
-					dot += q[d] * k[d]
+			keys, values := kc[b*capacity*C+h*hd:], vc[b*capacity*C+h*hd:]
+			if whole {
+				vecRowDots(s, q, keys, C, scale)
+			} else {
+				for j := range s {
+					k := keys[j*C:][:hd]
+					var dot float32
+					for d, qd := range q {
+						dot += qd * k[d]
+					}
+					s[j] = dot * scale
 				}
-				s[j] = dot * scale
 			}
 			softmaxRow(s, n)
-			for j, p := range s {
-				addScaled(o, vc[(b*capacity+j)*C+h*hd:][:hd], p)
+			if whole {
+				vecWeightedRows(o, s, values, C)
+			} else {
+				for j, p := range s {
+					addScaled(o, values[j*C:][:hd], p)
+				}
 			}
 		}
 	})

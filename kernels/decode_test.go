@@ -12,8 +12,9 @@ import (
 func TestAttentionStep(t *testing.T) { forEachSet(t, testAttentionStep) }
 
 func testAttentionStep(t *testing.T, k kernelSet) {
-	// Heads of 4 run on scalar loops alone; heads of 38 on vector loops and their tails.
-	for _, shape := range []struct{ C, NH int }{{12, 3}, {76, 2}} {
+	// Heads of 4 and 38 run on the scalar loops; heads of 16 (the small model's) and 48 on
+	// the vector loops, every key at once.
+	for _, shape := range []struct{ C, NH int }{{12, 3}, {76, 2}, {64, 4}, {96, 2}} {
 		t.Run(fmt.Sprintf("C=%d,NH=%d", shape.C, shape.NH), func(t *testing.T) { testAttentionStepAt(t, k, shape.C, shape.NH) })
 	}
 }

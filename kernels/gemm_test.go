@@ -31,7 +31,7 @@ var gemmCases = []gemmCase{
 	{12, 32, 256, 0, 1, 0},     // exactly one tile and one block: no edges
 	{61, 47, 2, 0, 2, 1},
 	{20, 30, 4001, 1, 1, 0.5}, // few rows and columns over a long k: split along k, partial products summed
-	{6, 4, 0, 1, 1, 0}, // k = 0: C = beta*C
+	{6, 4, 0, 1, 1, 0},        // k = 0: C = beta*C
 	{6, 4, 0, 1, 1, 2},
 	{6, 4, 5, 0, 0, 0.5}, // alpha = 0
 	{0, 4, 5, 0, 1, 0},

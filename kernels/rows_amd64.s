@@ -740,3 +740,163 @@ scl5loop:
 scl5done:
 	VZEROUPPER
 	RET
+
+// func rowDotsAVX2(scores, q, k *float32, n, hd, ldk int, scale float32)
+//
+// scores[j] = scale·Σ_d q[d]·k[j·ldk+d] for j < n: the decode step's scores of n keys (rows
+// ldk apart) against one query, hd a multiple of 8.
+TEXT ·rowDotsAVX2(SB), NOSPLIT, $0-52
+	MOVQ   scores+0(FP), DI
+	MOVQ   q+8(FP), SI
+	MOVQ   k+16(FP), DX
+	MOVQ   n+24(FP), CX
+	MOVQ   hd+32(FP), R8
+	MOVQ   ldk+40(FP), R9
+	MOVSS  scale+48(FP), X2
+	SHLQ   $2, R9
+	SHRQ   $3, R8
+	TESTQ  CX, CX
+	JEQ    rd2done
+
+rd2key:
+	VXORPS Y0, Y0, Y0
+	MOVQ   SI, R10
+	MOVQ   DX, R11
+	MOVQ   R8, R12
+
+rd2dim:
+	VMOVUPS     (R10), Y3
+	VFMADD231PS (R11), Y3, Y0
+	ADDQ        $32, R10
+	ADDQ        $32, R11
+	DECQ        R12
+	JNZ         rd2dim
+	HSUM256
+	VMULSS      X2, X0, X0
+	MOVSS       X0, (DI)
+	ADDQ        $4, DI
+	ADDQ        R9, DX
+	DECQ        CX
+	JNZ         rd2key
+
+rd2done:
+	VZEROUPPER
+	RET
+
+// func rowDotsAVX512(scores, q, k *float32, n, hd, ldk int, scale float32)
+//
+// As rowDotsAVX2, hd a multiple of 16.
+TEXT ·rowDotsAVX512(SB), NOSPLIT, $0-52
+	MOVQ   scores+0(FP), DI
+	MOVQ   q+8(FP), SI
+	MOVQ   k+16(FP), DX
+	MOVQ   n+24(FP), CX
+	MOVQ   hd+32(FP), R8
+	MOVQ   ldk+40(FP), R9
+	MOVSS  scale+48(FP), X2
+	SHLQ   $2, R9
+	SHRQ   $4, R8
+	TESTQ  CX, CX
+	JEQ    rd5done
+
+rd5key:
+	VPXORD Z0, Z0, Z0
+	MOVQ   SI, R10
+	MOVQ   DX, R11
+	MOVQ   R8, R12
+
+rd5dim:
+	VMOVUPS     (R10), Z3
+	VFMADD231PS (R11), Z3, Z0
+	ADDQ        $64, R10
+	ADDQ        $64, R11
+	DECQ        R12
+	JNZ         rd5dim
+	HSUM512
+	VMULSS      X2, X0, X0
+	MOVSS       X0, (DI)
+	ADDQ        $4, DI
+	ADDQ        R9, DX
+	DECQ        CX
+	JNZ         rd5key
+
+rd5done:
+	VZEROUPPER
+	RET
+
+// func weightedRowsAVX2(out, p, v *float32, n, hd, ldv int)
+//
+// out[d] += Σ_j p[j]·v[j·ldv+d] for d < hd: the decode step's weighted sum of n values (rows
+// ldv apart), hd a multiple of 8.
+TEXT ·weightedRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  out+0(FP), DI
+	MOVQ  p+8(FP), SI
+	MOVQ  v+16(FP), DX
+	MOVQ  n+24(FP), CX
+	MOVQ  hd+32(FP), R8
+	MOVQ  ldv+40(FP), R9
+	SHLQ  $2, R9
+	SHRQ  $3, R8
+	TESTQ CX, CX
+	JEQ   wr2done
+
+wr2key:
+	VBROADCASTSS (SI), Y1
+	MOVQ         DI, R10
+	MOVQ         DX, R11
+	MOVQ         R8, R12
+
+wr2dim:
+	VMOVUPS     (R10), Y0
+	VFMADD231PS (R11), Y1, Y0
+	VMOVUPS     Y0, (R10)
+	ADDQ        $32, R10
+	ADDQ        $32, R11
+	DECQ        R12
+	JNZ         wr2dim
+	ADDQ        $4, SI
+	ADDQ        R9, DX
+	DECQ        CX
+	JNZ         wr2key
+
+wr2done:
+	VZEROUPPER
+	RET
+
+// func weightedRowsAVX512(out, p, v *float32, n, hd, ldv int)
+//
+// As weightedRowsAVX2, hd a multiple of 16.
+TEXT ·weightedRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  out+0(FP), DI
+	MOVQ  p+8(FP), SI
+	MOVQ  v+16(FP), DX
+	MOVQ  n+24(FP), CX
+	MOVQ  hd+32(FP), R8
+	MOVQ  ldv+40(FP), R9
+	SHLQ  $2, R9
+	SHRQ  $4, R8
+	TESTQ CX, CX
+	JEQ   wr5done
+
+wr5key:
+	VBROADCASTSS (SI), Z1
+	MOVQ         DI, R10
+	MOVQ         DX, R11
+	MOVQ         R8, R12
+
+wr5dim:
+	VMOVUPS     (R10), Z0
+	VFMADD231PS (R11), Z1, Z0
+	VMOVUPS     Z0, (R10)
+	ADDQ        $64, R10
+	ADDQ        $64, R11
+	DECQ        R12
+	JNZ         wr5dim
+	ADDQ        $4, SI
+	ADDQ        R9, DX
+	DECQ        CX
+	JNZ         wr5key
+
+wr5done:
+	VZEROUPPER
+	RET

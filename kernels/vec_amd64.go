@@ -221,6 +221,34 @@ func vecScale(x []float32, s float32) {
 	scaleAVX2(&x[0], len(x), s)
 }
 
+// vecRowDots sets scores[j] = scale·Σ_d q[d]·k[j·ldk+d] for j < len(scores) and d < len(q),
+// where len(q) is a multiple of the vector width.
+func vecRowDots(scores, q, k []float32, ldk int, scale float32) {
+	if len(scores) == 0 {
+		return
+	}
+	_ = k[(len(scores)-1)*ldk+len(q)-1]
+	if active.vectorISA == vectorAVX512 {
+		rowDotsAVX512(&scores[0], &q[0], &k[0], len(scores), len(q), ldk, scale)
+		return
+	}
+	rowDotsAVX2(&scores[0], &q[0], &k[0], len(scores), len(q), ldk, scale)
+}
+
+// vecWeightedRows adds Σ_j p[j]·v[j·ldv+d] into out[d] for j < len(p) and d < len(out), where
+// len(out) is a multiple of the vector width.
+func vecWeightedRows(out, p, v []float32, ldv int) {
+	if len(p) == 0 {
+		return
+	}
+	_ = v[(len(p)-1)*ldv+len(out)-1]
+	if active.vectorISA == vectorAVX512 {
+		weightedRowsAVX512(&out[0], &p[0], &v[0], len(p), len(out), ldv)
+		return
+	}
+	weightedRowsAVX2(&out[0], &p[0], &v[0], len(p), len(out), ldv)
+}
+
 // The loops themselves; see the functions above for what each computes.
 
 //go:noescape
@@ -318,3 +346,15 @@ func axpyAVX512(dst, x *float32, n int, alpha float32)
 
 //go:noescape
 func scaleAVX512(x *float32, n int, s float32)
+
+//go:noescape
+func rowDotsAVX2(scores, q, k *float32, n, hd, ldk int, scale float32)
+
+//go:noescape
+func weightedRowsAVX2(out, p, v *float32, n, hd, ldv int)
+
+//go:noescape
+func rowDotsAVX512(scores, q, k *float32, n, hd, ldk int, scale float32)
+
+//go:noescape
+func weightedRowsAVX512(out, p, v *float32, n, hd, ldv int)

@@ -37,3 +37,7 @@ func vecAdd(out, a, b []float32) {}
 func vecAxpy(dst, x []float32, alpha float32) {}
 
 func vecScale(x []float32, s float32) {}
+
+func vecRowDots(scores, q, k []float32, ldk int, scale float32) {}
+
+func vecWeightedRows(out, p, v []float32, ldv int) {}
