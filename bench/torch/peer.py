@@ -457,10 +457,10 @@ def prepare(w, device):
         dout, dbias = rand(rows, cols), torch.empty(cols, device=device)
         return (lambda: torch.sum(dout, 0, out=dbias)), "sum over rows"
     if kernel == "AdamW":
-        param = rand(n).requires_grad_()
-        param.grad = rand(n)
+        param = rand(1, n).requires_grad_()  # a matrix, so that weight decay applies as in Go's workload
+        param.grad = rand(1, n)
         cfg = et.OptimConfig(lr=1e-4, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1)
-        opt, kind = et.adamw([param.view(1, n)], cfg, device.type)  # a matrix: weight decay applies
+        opt, kind = et.adamw([param], cfg, device.type)
         return opt.step, f"torch.optim.AdamW ({kind})"
     if kernel == "SumSquares":
         x = rand(n)
