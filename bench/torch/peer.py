@@ -559,7 +559,7 @@ def compare_kernels(rep, go_json):
     for r in go.get("results", []):
         theirs.setdefault((r["size"], r["name"]), {})[r["backend"]] = r
     out = sys.stderr if "--json" in sys.argv else sys.stdout
-    print(f"\n{'size':6s} {'kernel':15s} {'torch ms':>9s} {'backend':>8s} {'ms':>9s} {'torch/them':>10s}", file=out)
+    print(f"\n{'size':6s} {'kernel':15s} {'torch ms':>9s} {'backend':>8s} {'ms':>9s} {'them/torch':>10s}", file=out)
     for r in rep["results"]:
         for backend, g in sorted(theirs.get((r["size"], r["name"]), {}).items()):
             print(f"{r['size']:6s} {r['name']:15s} {r['seconds'] * 1e3:9.3f} {backend:>8s} {g['seconds'] * 1e3:9.3f} {g['seconds'] / r['seconds']:10.2f}x", file=out)
