@@ -287,6 +287,60 @@ func TestTorchPeerParity(t *testing.T) {
 	}
 }
 
+// TestTorchPeerTrainedCheckpoint holds the peer's logits to erlgo's on a checkpoint that
+// training wrote (the committed ERL result), read by each side from the same file.
+func TestTorchPeerTrainedCheckpoint(t *testing.T) {
+	torchPython(t)
+	ckpt := filepath.Join("..", "bench", "results", "sokoban-cpu-20min", "erl", "best.safetensors")
+	loaded, err := LoadCheckpoint(ckpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := loaded.Model
+	b := randomBatch(m.Config, []int{40, 96, 67, 12}, rand.New(rand.NewPCG(41, 41)))
+	for i := range b.Scored {
+		if i%2 == 0 {
+			tok := b.Seqs[b.Scored[i].Seq].Tokens[b.Scored[i].Index]
+			b.Scored[i].Allowed = []int32{tok, (tok + 1) % int32(m.Config.Vocab), (tok + 2) % int32(m.Config.Vocab)}
+		}
+	}
+	inputs := filepath.Join(t.TempDir(), "inputs.json")
+	if err := atomicfile.WriteJSON(inputs, peerInputs{Batch: b}); err != nil {
+		t.Fatal(err)
+	}
+	logits, err := m.Logits(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logp, err := m.LogProbs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peer struct {
+		Logits [][]float64 `json:"logits"`
+		Logp   []float64   `json:"logp"`
+	}
+	runPeer(t, "logits", ckpt, inputs, &peer)
+	var ours, theirs []float64
+	for i, row := range logits {
+		ours = append(ours, float64s(row)...)
+		if i < len(peer.Logits) {
+			theirs = append(theirs, peer.Logits[i]...)
+		}
+	}
+	// As TestTorchPeerParity's float32 bound: float32 rounding in two orders of summation.
+	for _, c := range []struct {
+		what         string
+		ours, theirs []float64
+	}{{"logits", ours, theirs}, {"log-probabilities", float64s(logp), peer.Logp}} {
+		diff, scale := maxAbsDiff(t, c.what, c.ours, c.theirs)
+		t.Logf("%s: max abs diff %.3g (largest magnitude %.3g)", c.what, diff, scale)
+		if !(diff <= 1e-5*math.Max(scale, 1e-3)) {
+			t.Errorf("%s: max abs diff %.3g exceeds 1e-5 of the largest magnitude %.3g", c.what, diff, scale)
+		}
+	}
+}
+
 func float64s(xs []float32) []float64 {
 	out := make([]float64, len(xs))
 	for i, x := range xs {
