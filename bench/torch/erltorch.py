@@ -262,7 +262,10 @@ class Batch:
             tokens[b, : lens[b]], pos[b, : lens[b]] = s["Tokens"], s["Pos"]
         rows = np.array([sc["Seq"] * T + sc["Index"] - 1 for sc in scored], np.int64)
         targets = np.array([seqs[sc["Seq"]]["Tokens"][sc["Index"]] for sc in scored], np.int64)
-        as_tensor = lambda a, dt=torch.int64: torch.as_tensor(a, dtype=dt, device=device)  # noqa: E731
+
+        def as_tensor(a, dt=torch.int64):
+            return torch.as_tensor(a, dtype=dt, device=device)
+
         self.tokens, self.pos, self.rows, self.targets = map(as_tensor, (tokens, pos, rows, targets))
         self.lens = None if (lens == T).all() else as_tensor(lens)  # None: the causal fast path
         self.lens_list = lens.tolist()

@@ -274,7 +274,10 @@ def cmd_step(args):
     batch = et.Batch(js["batch"], policy.cfg.vocab, device)
     obj = objective_of(js)
     trainer = et.Trainer(policy.params, optim_of(js), device.type)
-    terms_of = lambda: et.objective_terms(et.log_probs(policy.logits(batch), batch), batch.columns, obj)  # noqa: E731
+
+    def terms_of():
+        return et.objective_terms(et.log_probs(policy.logits(batch), batch), batch.columns, obj)
+
     if args.compile:
         terms_of = torch.compile(terms_of)
 
@@ -374,8 +377,13 @@ def workload_list(args):
 
 def prepare(w, device):
     """The PyTorch call that does workload w's work, on operands of its shapes, and what it is."""
-    rand = lambda *shape: torch.randn(*shape, device=device)  # noqa: E731
-    index = lambda n, hi: torch.randint(hi, (n,), device=device)  # noqa: E731
+
+    def rand(*shape):
+        return torch.randn(*shape, device=device)
+
+    def index(n, hi):
+        return torch.randint(hi, (n,), device=device)
+
     B, T, C, NH, V = w["B"], w["T"], w["C"], w["NH"], w["V"]
     hd, kernel = C // NH, w["kernel"]
     rows, cols = w.get("rows", 0), w.get("cols", 0)
@@ -423,8 +431,8 @@ def prepare(w, device):
             return (lambda: torch.native_layer_norm(x, (cols,), weight, bias, et.LAYER_NORM_EPS)), "native_layer_norm"
         _, mean, rstd = torch.native_layer_norm(x, (cols,), weight, bias, et.LAYER_NORM_EPS)
         dout = rand(rows, cols)
-        backward = torch.ops.aten.native_layer_norm_backward
-        return (lambda: backward(dout, x, (cols,), mean, rstd, weight, bias, [True, True, True])), "native_layer_norm_backward"
+        ln_backward = torch.ops.aten.native_layer_norm_backward
+        return (lambda: ln_backward(dout, x, (cols,), mean, rstd, weight, bias, [True, True, True])), "native_layer_norm_backward"
     if kernel == "GeluForward":
         x = rand(n)
         return (lambda: F.gelu(x, approximate="tanh")), "gelu (tanh)"
