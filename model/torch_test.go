@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 
@@ -56,6 +57,40 @@ func exportBenchInputs(b *testing.B, m *Model, batch *Batch) {
 	in := peerInputs{Batch: batch, Objective: DefaultObjective(), Optim: DefaultOptim(), MaxNew: benchGenerate.MaxNew, Sample: benchGenerate.Sample}
 	if err := writePeerInputs(*peerOut, m, in); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// TestTorchPeerConstants holds the peer's stand-ins for what a checkpoint and the benchmarks'
+// inputs would tell it (bench/torch/erltorch.py) to the Go side's values. It reads the source
+// and needs no Python.
+func TestTorchPeerConstants(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("..", "bench", "torch", "erltorch.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := NewConfig(Small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := NewConfig(Base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"PRESETS": fmt.Sprintf(`{"small": (%d, %d, %d), "base": (%d, %d, %d)}`,
+			small.DModel, small.Layers, small.Heads, base.DModel, base.Layers, base.Heads),
+		"STANDARD_VOCAB": fmt.Sprint(StandardVocab().Size()),
+		"CONTEXT_LEN":    fmt.Sprint(small.ContextLen),
+		"BENCH_SEQS":     fmt.Sprint(benchSeqs),
+		"BENCH_SEQ_LEN":  fmt.Sprint(benchSeqLen),
+	}
+	for name, value := range want {
+		m := regexp.MustCompile(`(?m)^` + name + ` = (.*)$`).FindSubmatch(src)
+		if m == nil {
+			t.Errorf("erltorch.py: no line %s = ...", name)
+		} else if got := string(m[1]); got != value {
+			t.Errorf("erltorch.py: %s = %s, want %s", name, got, value)
+		}
 	}
 }
 

@@ -88,11 +88,14 @@ class Config:
         return self.d_model // self.heads
 
 
-# The presets of model.NewConfig, for a peer run without a checkpoint (the GPU machine has no
-# Go to write one). The vocabulary is the standard one's size, which checkpoints record.
+# The presets of model.NewConfig (d_model, layers, heads), the standard vocabulary's size and
+# the benchmarks' batch (model/bench_test.go), for a peer run without a checkpoint: the GPU
+# machine has no Go to write one. TestTorchPeerConstants holds them to the Go side's.
 PRESETS = {"small": (64, 2, 4), "base": (256, 6, 8)}
 STANDARD_VOCAB = 91
 CONTEXT_LEN = 512
+BENCH_SEQS = 64
+BENCH_SEQ_LEN = 96
 
 
 def preset(size, vocab=STANDARD_VOCAB):

@@ -594,8 +594,8 @@ def main():
     bench.add_argument("--samples", type=int, default=5, help="samples to take (default 5)")
     bench.add_argument("--size", choices=sorted(et.PRESETS), default="small", help="without --checkpoint: the model (default small)")
     bench.add_argument("--vocab", type=int, default=et.STANDARD_VOCAB, help=f"without --checkpoint: the vocabulary (default {et.STANDARD_VOCAB}, the standard one)")
-    bench.add_argument("--seqs", type=int, default=64, help="without --inputs: sequences (default 64, as the Go benchmarks)")
-    bench.add_argument("--seq-len", type=int, default=96, help="without --inputs: tokens per sequence (default 96)")
+    bench.add_argument("--seqs", type=int, default=et.BENCH_SEQS, help=f"without --inputs: sequences (default {et.BENCH_SEQS}, as the Go benchmarks)")
+    bench.add_argument("--seq-len", type=int, default=et.BENCH_SEQ_LEN, help=f"without --inputs: tokens per sequence (default {et.BENCH_SEQ_LEN})")
 
     ap = argparse.ArgumentParser(prog="peer.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
