@@ -6,11 +6,13 @@
 // Usage:
 //
 //	go run ./bench/kernels [-run regexp] [-time duration] [-samples n] [-out file.json]
+//	go run ./bench/kernels -list
 //
 // Each workload runs until warm, then is timed in samples of enough calls to last a few
 // milliseconds, until it has at least -samples samples and -time in all; its time per call is
 // the median sample. Lines stream as workloads finish, a short table follows, and -out
-// writes every number as JSON.
+// writes every number as JSON. -list prints the workloads as JSON and measures nothing: the
+// PyTorch peer (bench/torch/peer.py kernels) times the same list.
 package main
 
 import (
@@ -71,6 +73,7 @@ func main() {
 	only := flag.String("run", "", "measure only workloads whose size/name matches `regexp`, such as small/ or attention")
 	minTime := flag.Duration("time", 500*time.Millisecond, "time each workload for at least `duration`")
 	samples := flag.Int("samples", 7, "take at least `n` samples of each workload")
+	list := flag.Bool("list", false, "print the workloads as JSON, measure nothing")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), `Usage: go run ./bench/kernels [flags]
 
@@ -83,6 +86,13 @@ Flags:
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *list {
+		if err := writeList(os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "kernels:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	filter, err := regexp.Compile(*only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kernels: -run:", err)
