@@ -318,7 +318,7 @@ def log_probs(logits, batch):
 
 @dataclass(frozen=True)
 class Objective:
-    """model.Objective, with Go's field names in from_json."""
+    """model.Objective, read from its JSON (the keys of config.json's "objective")."""
 
     clip_low: float = 0.2
     clip_high: float = 0.28
@@ -328,7 +328,7 @@ class Objective:
 
     @classmethod
     def from_json(cls, js):
-        return cls(js["ClipLow"], js["ClipHigh"], js["KLCoef"], js["DistillCoef"], js["DistillISClip"])
+        return cls(js["clip_low"], js["clip_high"], js["kl_coef"], js["distill_coef"], js["distill_is_clip"])
 
 
 TERMS = ("loss", "pg", "kl", "distill", "clip_frac", "kl_mean", "ratio_mean", "pg_weight", "distill_weight")
