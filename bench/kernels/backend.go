@@ -5,9 +5,6 @@ import (
 	"runtime"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-
 	"github.com/erlgo/erlgo/kernels"
 )
 
@@ -37,8 +34,8 @@ type cpu struct{}
 
 func (cpu) Name() string { return "cpu" }
 
-// ceilingSquare is the order of the square product whose gonum Sgemm rate is the ceiling of
-// the matrix kernels: large enough that call overheads vanish.
+// ceilingSquare is the order of the square product whose rate, on the kernels' own Gemm, is
+// the ceiling of the matrix kernels: large enough that call overheads vanish.
 const ceilingSquare = 1024
 
 // ceilingCopyBytes is the size of the buffer copied for the bandwidth ceiling, eight times
@@ -48,10 +45,8 @@ const ceilingCopyBytes = 256 << 20
 func (cpu) Ceilings() (matrix, memory run) {
 	const n = ceilingSquare
 	a, b, c := randSlice(n*n), randSlice(n*n), make([]float32, n*n)
-	matrix.workload = workload{Name: "gonum Sgemm", Kernel: "Sgemm", Shape: "NN m=n=k=1024", FLOPs: 2 * n * n * n}
-	matrix.call = func() {
-		gonum.Implementation{}.Sgemm(blas.NoTrans, blas.NoTrans, n, n, n, 1, a, n, b, n, 0, c, n)
-	}
+	matrix.workload = workload{Name: "Gemm " + kernels.CPUPath(), Kernel: "Gemm", Shape: "NN m=n=k=1024", FLOPs: 2 * n * n * n}
+	matrix.call = func() { kernels.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n) }
 	// src must be written: pages never touched all map to one zero page, which stays in cache.
 	src, dst := randSlice(ceilingCopyBytes/f32), make([]float32, ceilingCopyBytes/f32)
 	memory.workload = workload{Name: "copy()", Kernel: "copy", Shape: "256 MiB", Bytes: 2 * ceilingCopyBytes}

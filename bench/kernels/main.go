@@ -1,7 +1,7 @@
 // Command kernels measures the throughput of package kernels at the shapes of the policy's
-// model sizes, beside ceilings measured in the same run: gonum's Sgemm on a 1024×1024 product
-// for the matrix kernels (GFLOP/s), and copy() of a 256 MiB buffer across all threads for the
-// memory-bound ones (GB/s, counting bytes read plus bytes written).
+// model sizes, beside ceilings measured in the same run: the kernels' own Gemm on a 1024×1024
+// product for the matrix kernels (GFLOP/s), and copy() of a 256 MiB buffer across all threads
+// for the memory-bound ones (GB/s, counting bytes read plus bytes written).
 //
 // Usage:
 //
@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/erlgo/erlgo/internal/atomicfile"
+	"github.com/erlgo/erlgo/kernels"
 )
 
 // minSample is the shortest sample: long against the clock's resolution and the cost of
@@ -58,6 +59,7 @@ type machine struct {
 	Go         string `json:"go"`
 	OS         string `json:"os"`
 	Arch       string `json:"arch"`
+	Path       string `json:"cpu_path"` // the kernels' CPU path (kernels.CPUPath)
 }
 
 type report struct {
@@ -79,7 +81,8 @@ func main() {
 
 Measures the kernels package at the small, base and large model sizes and reports GFLOP/s
 (matrix products, attention) or GB/s (the rest), each beside the fraction of a ceiling
-measured in the same run: gonum's Sgemm at 1024³, and copy() of 256 MiB on every thread.
+measured in the same run: the kernels' own Gemm at 1024³ (on the CPU path in use; ERLGO_CPU
+selects another), and copy() of 256 MiB on every thread.
 
 Flags:
 `)
@@ -103,10 +106,10 @@ Flags:
 		Command: strings.Join(append([]string{"go run ./bench/kernels"}, os.Args[1:]...), " "),
 		Date:    time.Now().UTC().Format(time.RFC3339),
 		Machine: machine{CPU: cpuModel(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-			Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH},
+			Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, Path: kernels.CPUPath()},
 	}
 	m := rep.Machine
-	fmt.Printf("%s, %d CPUs, GOMAXPROCS %d, %s %s/%s\n\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch)
+	fmt.Printf("%s, %d CPUs, GOMAXPROCS %d, %s %s/%s, kernels on the %s path\n\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch, m.Path)
 
 	timer := timer{minSamples: *samples, minTime: *minTime}
 	bounds := map[string]ceilings{}
