@@ -128,3 +128,34 @@ func TestSokobanSolveLimits(t *testing.T) {
 		t.Errorf("solved board: Solve() = %v, %v; want no actions", sol, err)
 	}
 }
+
+// TestOptimalMoves: a generated level's optimal length is the one its generator drew it for,
+// in both environments; a level whose solution does not fit its step budget says so.
+func TestOptimalMoves(t *testing.T) {
+	for _, env := range EnvNames() {
+		g, err := NewGenerator(env, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		longest, _ := MaxMoves(env)
+		for moves := 1; moves <= longest; moves++ {
+			task, err := g.UniqueOfLength(moves)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := task.OptimalMoves(); got != moves || err != nil {
+				t.Errorf("%s level of %d moves: OptimalMoves = %d, %v", env, moves, got, err)
+			}
+			if moves > 1 {
+				task.MaxSteps = moves - 1
+				if _, err := task.OptimalMoves(); !errors.Is(err, ErrSearchLimit) {
+					t.Errorf("%s level of %d moves with a budget of %d: %v, want ErrSearchLimit", env, moves, moves-1, err)
+				}
+			}
+		}
+	}
+	hole := Task{Env: EnvFrozenLake, Layout: []string{"SH", "HG"}}
+	if _, err := hole.OptimalMoves(); !errors.Is(err, ErrUnsolvable) {
+		t.Errorf("a lake whose goal is cut off: %v, want ErrUnsolvable", err)
+	}
+}
