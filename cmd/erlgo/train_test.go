@@ -71,11 +71,22 @@ func TestTrainThenEval(t *testing.T) {
 		t.Fatalf("eval: exit %d\n%s\n%s", code, out, errb)
 	}
 	var res struct {
-		Success *float64 `json:"success"`
-		N       int      `json:"n"`
+		Success  *float64 `json:"success"`
+		N        int      `json:"n"`
+		Interval string   `json:"interval"`
+		Sampled  erl.Score
+		ByLength []erl.LengthScore `json:"by_length"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Success == nil || res.N != 5 || !strings.Contains(errb, "first attempt only") {
 		t.Fatalf("eval --json: stdout %q (%v), stderr %q; want one JSON object on stdout, the table on stderr", out, err, errb)
+	}
+	levelsByLength := 0
+	for _, l := range res.ByLength {
+		levelsByLength += l.Sampled.Levels
+	}
+	if res.Sampled.N != 10 || res.Sampled.Levels != 5 || levelsByLength != 5 || !strings.Contains(res.Interval, "bootstrap over levels") ||
+		!strings.Contains(errb, "by optimal solution length") {
+		t.Errorf("eval --json: %+v; want 10 sampled attempts at 5 levels, tabulated by length, with the interval's method", res)
 	}
 	code, out, _ = erlgo("", "eval", "--random", "--n", "4", "--samples", "2", "--json")
 	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil || res.N != 4 {
@@ -349,8 +360,8 @@ func TestREADMERandomBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const cmd, figure = "erlgo eval --random --samples 32", "0.027"
-	if !strings.Contains(string(readme), cmd) || !strings.Contains(string(readme), "random=0.027") {
+	const cmd, figure = "erlgo eval --random --samples 32", "0.023"
+	if !strings.Contains(string(readme), cmd) || !strings.Contains(string(readme), "random="+figure) {
 		t.Fatalf("README no longer gives %q and its figure %s", cmd, figure)
 	}
 	code, out, errb := erlgo("", "eval", "--random", "--samples", "32", "--json")
