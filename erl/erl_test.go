@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -978,5 +979,67 @@ func TestDecodeConfig(t *testing.T) {
 		case !slices.Equal(renamed, tc.renamed) || !tc.check(cfg):
 			t.Errorf("%s: renamed %q, config %+v", tc.name, renamed, cfg)
 		}
+	}
+}
+
+// TestMeasureLift: the plain retries are first attempts at the retried attempts' levels; the
+// record's lift is the guided retries' success minus theirs over the same attempts, its
+// per-task counts add up to them, their cost is counted, and measuring it leaves training
+// exactly as it is without. RLVR retries nothing and records no lift.
+func TestMeasureLift(t *testing.T) {
+	for _, algo := range Algos {
+		t.Run(algo, func(t *testing.T) {
+			cfg := testConfig(algo)
+			cfg.Batch, cfg.Group = 4, 3
+			cfg.MeasureLift = false
+			without := newTestTrainer(t, cfg)
+			cfg.MeasureLift = true
+			with := newTestTrainer(t, cfg)
+			var plainSteps int64
+			for range 3 {
+				if _, err := without.Step(); err != nil {
+					t.Fatal(err)
+				}
+				rec, err := with.Step()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ep := with.Last
+				if algo == AlgoRLVR {
+					if rec.SuccessPlain != nil || rec.Lift != nil || rec.RetryTasks != nil || ep.Plain != nil {
+						t.Fatalf("rlvr recorded a lift: %+v", rec)
+					}
+					continue
+				}
+				if len(ep.Plain) != len(ep.Retried) || rec.Retried != len(ep.Retried) || rec.Lift == nil {
+					t.Fatalf("%d plain retries for %d retried attempts, record %+v", len(ep.Plain), len(ep.Retried), rec)
+				}
+				var n, guided, plain int
+				for _, c := range rec.RetryTasks {
+					n, guided, plain = n+c.Attempts, guided+c.Guided, plain+c.Plain
+				}
+				for k, i := range ep.Retried {
+					p := ep.Plain[k]
+					if !slices.Equal(p.Task.Layout, ep.First[i].Task.Layout) || !reflect.DeepEqual(p.Guide, Guidance{}) {
+						t.Fatalf("plain retry %d: level %q, guidance %+v; want a first attempt at level %q", k, p.Task.Layout, p.Guide, ep.First[i].Task.Layout)
+					}
+					plainSteps += int64(len(p.Actions))
+				}
+				total := float64(len(ep.Retried))
+				if n != len(ep.Retried) || float64(guided)/total != *rec.SuccessPost || float64(plain)/total != *rec.SuccessPlain ||
+					math.Abs(*rec.Lift-(*rec.SuccessPost-*rec.SuccessPlain)) > 1e-15 || len(rec.RetryTasks) > cfg.Batch {
+					t.Fatalf("record %+v does not add up: counts %d, %d, %d of %d retried", rec, n, guided, plain, len(ep.Retried))
+				}
+			}
+			for i, p := range with.Policy.Params {
+				if !slices.Equal(p.Value.Data().([]float32), without.Policy.Params[i].Value.Data().([]float32)) {
+					t.Fatalf("%s differs with the lift measured", p.Name)
+				}
+			}
+			if with.Totals.EnvSteps != without.Totals.EnvSteps+plainSteps || (plainSteps > 0) != (with.Totals.FLOPs > without.Totals.FLOPs) {
+				t.Errorf("env steps %d with the lift measured, %d without, plain retries %d: their cost is not counted",
+					with.Totals.EnvSteps, without.Totals.EnvSteps, plainSteps)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,9 @@ type StepEpisodes struct {
 	ReflectionGens    []model.Generation
 	Reflections       [][]int32
 	Second            []*Attempt
+	// Plain holds, where Config.MeasureLift is on, a plain retry of each retried attempt: a
+	// fresh first attempt at its level, which nothing trains on.
+	Plain []*Attempt
 }
 
 // evalSeedOffset and testSeedOffset separate the seed streams of the validation and test
@@ -100,6 +104,11 @@ const (
 	evalSeedOffset = 0x6576616c // "eval"
 	testSeedOffset = 0x74657374 // "test"
 )
+
+// liftSeedOffset separates the random stream of the plain retries (Config.MeasureLift) from
+// the training step's, so that measuring the lift leaves training exactly as it would be
+// without.
+const liftSeedOffset = 0x6c696674 // "lift"
 
 // NewTrainer builds a fresh run from a validated config.
 func NewTrainer(cfg Config) (*Trainer, error) {
@@ -463,7 +472,7 @@ func (t *Trainer) Step() (Record, error) {
 			envSteps += n
 			sampled += s
 		}
-		rec.RetrySeconds = time.Since(retryStart).Seconds()
+		rec.RetrySeconds = time.Since(retryStart).Seconds() - rec.LiftSeconds
 	}
 	updateStart := time.Now()
 
@@ -595,11 +604,50 @@ func (t *Trainer) retry(ep *StepEpisodes, groups []int, u *updateBatch, rng *ran
 	if ep.Second, err = Play(t.Policy, t.Contexts, tasks, guides, cfg.Rollout, rng); err != nil {
 		return 0, 0, err
 	}
-	for _, a := range ep.Second {
+	retries := ep.Second
+	if cfg.MeasureLift {
+		start := time.Now()
+		plainRNG := rand.New(rand.NewPCG(cfg.Seed+liftSeedOffset, uint64(t.StepsDone+1)))
+		if ep.Plain, err = Play(t.Policy, t.Contexts, tasks, nil, cfg.Rollout, plainRNG); err != nil {
+			return 0, 0, err
+		}
+		retries = slices.Concat(ep.Second, ep.Plain)
+		rec.measureLift(ep, groups)
+		rec.LiftSeconds = time.Since(start).Seconds()
+	}
+	for _, a := range retries {
 		envSteps += int64(len(a.Actions))
 		sampled += seqTokens(a.Turns)
 	}
 	return envSteps, sampled, t.consolidate(ep, groups, u, rec)
+}
+
+// measureLift records the success of the plain retries beside the guided ones, on the same
+// attempts, their difference and the counts of each task.
+func (r *Record) measureLift(ep *StepEpisodes, groups []int) {
+	byTask := map[int]int{} // task → its index in RetryTasks
+	var guided, plain float64
+	for k, i := range ep.Retried {
+		j, ok := byTask[groups[i]]
+		if !ok {
+			j = len(r.RetryTasks)
+			byTask[groups[i]] = j
+			r.RetryTasks = append(r.RetryTasks, RetryCount{})
+		}
+		c := &r.RetryTasks[j]
+		c.Attempts++
+		if ep.Second[k].Solved {
+			c.Guided++
+			guided++
+		}
+		if ep.Plain[k].Solved {
+			c.Plain++
+			plain++
+		}
+	}
+	n := float64(len(ep.Retried))
+	plainRate, lift := plain/n, (guided-plain)/n
+	r.SuccessPlain, r.Lift = &plainRate, &lift
 }
 
 // consolidate turns the second attempts into training signal: policy-gradient terms for the
@@ -619,7 +667,7 @@ func (t *Trainer) consolidate(ep *StepEpisodes, groups []int, u *updateBatch, re
 		}
 	}
 	post := solved / float64(len(ep.Second))
-	rec.SuccessPost = &post
+	rec.SuccessPost, rec.Retried = &post, len(ep.Second)
 
 	adv := groupAdvantages(rewards, secondGroups)
 	reflected := sw.Reflect && len(ep.Reflections) == len(ep.Second)
