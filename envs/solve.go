@@ -3,6 +3,7 @@ package envs
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"slices"
 )
 
@@ -136,4 +137,30 @@ func path(nodes []solveNode, i int) []Action {
 		acts[nodes[i].depth-1] = nodes[i].via
 	}
 	return acts
+}
+
+// OptimalMoves returns the length of a shortest solution of the task's level within its step
+// budget, every move counted, pushes included: what an evaluation tabulates success by. A
+// level with no solution within its budget returns ErrSearchLimit, or ErrUnsolvable where it
+// has none at all.
+func (t Task) OptimalMoves() (int, error) {
+	g, err := t.New()
+	if err != nil {
+		return 0, err
+	}
+	var solution []Action
+	switch g := g.(type) {
+	case *Sokoban:
+		solution, err = g.Solve(SolveLimits{MaxMoves: g.MaxSteps()})
+	case *FrozenLake:
+		if solution, err = g.Solve(); err == nil && len(solution) > g.MaxSteps() {
+			err = ErrSearchLimit
+		}
+	default:
+		return 0, fmt.Errorf("envs: no solver for %s levels", t.Env)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(solution), nil
 }

@@ -95,22 +95,33 @@ type Config struct {
 	Rollout   model.SampleConfig `json:"rollout"`
 	Objective model.Objective    `json:"objective"`
 	Optim     model.OptimConfig  `json:"optim"`
-	// Evaluation: before the first step, every EvalEvery steps (0: none in between) and after
-	// the last, on EvalLevels held-out levels (or the levels of EvalFile), greedy and sampled
-	// EvalSamples times with EvalSample.
+	// Evaluation is on two splits of levels, disjoint from each other and never trained on
+	// (see Splits). The validation split, EvalLevels generated levels or those of EvalFile, is
+	// scored before the first step, every EvalEvery steps (0: none in between) and after the
+	// last, and chooses the best checkpoint. The test split, TestLevels generated levels or
+	// those of TestFile (0 and no file: none), is scored only when the run stops, on the last
+	// checkpoint and the best: the figures to report, from levels that nothing in the run has
+	// looked at. Both are scored greedily and sampled EvalSamples times with EvalSample.
 	EvalEvery   int                `json:"eval_every"`
 	EvalLevels  int                `json:"eval_levels"`
 	EvalFile    string             `json:"eval_file"`
+	TestLevels  int                `json:"test_levels"`
+	TestFile    string             `json:"test_file"`
 	EvalSamples int                `json:"eval_samples"`
 	EvalSample  model.SampleConfig `json:"eval_sample"`
+	// MeasureLift plays, beside each reflection-guided second attempt, a plain retry: a fresh
+	// first attempt at the same level with the same sampling settings, which nothing trains
+	// on. The two retries' success on the same tasks, and their difference, the reflection's
+	// lift, are logged every step (Record). It costs rollouts, which the compute counts.
+	MeasureLift bool `json:"measure_lift"`
 	// CheckpointEvery is the period of numbered checkpoints (0: only last and best).
 	CheckpointEvery int `json:"checkpoint_every"`
 	// MicroBatch is the number of sequences per run of the model's graph.
 	MicroBatch int `json:"micro_batch"`
 }
 
-// The training curricula: how generated training levels are drawn. Held-out levels always
-// follow the environment's own (the paper's) distribution.
+// The training curricula: how generated training levels are drawn. Validation and test levels
+// always follow the environment's own (the paper's) distribution.
 const (
 	// CurriculumNone draws training levels from the paper's distribution, where most Sokoban
 	// levels need 5 to 8 moves and a policy that has learnt nothing solves 3%.
@@ -166,7 +177,8 @@ func DefaultConfig() Config {
 		Rollout:     model.SampleConfig{Temperature: 1},
 		Objective:   model.DefaultObjective(),
 		Optim:       optim,
-		EvalEvery:   50, EvalLevels: 128, EvalSamples: 4,
+		EvalEvery:   50, EvalLevels: 128, TestLevels: 256, EvalSamples: 4,
+		MeasureLift:     true,
 		EvalSample:      model.SampleConfig{Temperature: 0.7, TopP: 0.8, TopK: 20},
 		CheckpointEvery: 50,
 		MicroBatch:      32,
@@ -177,8 +189,8 @@ func DefaultConfig() Config {
 const (
 	// MaxAttempts bounds the attempts of a step (Batch × Group), all held in memory at once.
 	MaxAttempts = 1 << 16
-	// MaxEvalLevels bounds the generated held-out levels: the paper's Sokoban distribution
-	// holds some tens of thousands of distinct levels in all.
+	// MaxEvalLevels bounds the generated levels of a split: the paper's Sokoban distribution
+	// holds 18,412 distinct levels in all (envs.TestSokobanLevelsByLength).
 	MaxEvalLevels = 1_000_000
 	// MaxEvalAttempts bounds the attempts of an evaluation (levels × samples), all held in
 	// memory at once.
@@ -247,6 +259,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("eval_samples %d must be at least 1", c.EvalSamples)
 	case c.EvalFile == "" && CheckEvaluation(c.EvalLevels, c.EvalSamples) != nil:
 		return CheckEvaluation(c.EvalLevels, c.EvalSamples)
+	case c.TestFile == "" && (c.TestLevels < 0 || c.TestLevels > MaxEvalLevels):
+		return fmt.Errorf("test_levels %d must lie in [0, %d] (0: no test split)", c.TestLevels, MaxEvalLevels)
+	case c.TestFile == "" && CheckEvaluation(c.TestLevels, c.EvalSamples) != nil:
+		return fmt.Errorf("test split: %w", CheckEvaluation(c.TestLevels, c.EvalSamples))
 	case c.MicroBatch < 1:
 		return fmt.Errorf("micro_batch %d must be at least 1", c.MicroBatch)
 	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0:

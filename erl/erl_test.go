@@ -2,11 +2,13 @@ package erl
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -23,7 +25,7 @@ func testConfig(algo string) Config {
 	cfg.Algo = algo
 	cfg.Switches, _ = AlgoSwitches(algo)
 	cfg.Batch, cfg.Group, cfg.Steps = 3, 2, 4
-	cfg.EvalLevels, cfg.EvalSamples, cfg.EvalEvery = 4, 1, 2
+	cfg.EvalLevels, cfg.TestLevels, cfg.EvalSamples, cfg.EvalEvery = 4, 3, 1, 2
 	cfg.ReflectionLen = 6
 	cfg.CheckpointEvery = 0
 	return cfg
@@ -358,8 +360,10 @@ func TestConfigGuards(t *testing.T) {
 		{"NaN clip", func(c *Config) { c.Objective.ClipLow = math.NaN() }, "objective.clip_low NaN"},
 		{"NaN tau", func(c *Config) { c.Tau = math.NaN() }, "tau NaN"},
 		{"too many attempts", func(c *Config) { c.Batch, c.Group = 1<<20, 4 }, "at most 65536 fit"},
-		{"no held-out levels", func(c *Config) { c.EvalLevels = -3 }, "eval_levels -3 must lie in [1, 1000000]"},
-		{"too many held-out levels", func(c *Config) { c.EvalLevels = 1 << 40 }, "eval_levels"},
+		{"no validation levels", func(c *Config) { c.EvalLevels = -3 }, "eval_levels -3 must lie in [1, 1000000]"},
+		{"too many validation levels", func(c *Config) { c.EvalLevels = 1 << 40 }, "eval_levels"},
+		{"negative test levels", func(c *Config) { c.TestLevels = -1 }, "test_levels -1 must lie in [0, 1000000] (0: no test split)"},
+		{"too many test attempts", func(c *Config) { c.TestLevels, c.EvalSamples = 1<<17, 4 }, "test split: 131072 levels × 4 samples"},
 		{"negative eval_every", func(c *Config) { c.EvalEvery = -1 }, "eval_every -1"},
 		{"negative checkpoint_every", func(c *Config) { c.CheckpointEvery = -1 }, "checkpoint_every -1"},
 		{"negative temperature", func(c *Config) { c.Rollout.Temperature = -1 }, "rollout.temperature"},
@@ -472,7 +476,8 @@ func TestRunWritesARunDirectory(t *testing.T) {
 			if err != nil || status != StatusFinished {
 				t.Fatalf("Train = %q, %v", status, err)
 			}
-			for _, f := range []string{dir.Config(), dir.Last(), dir.Best(), dir.Numbered(2), dir.Episodes(), dir.Metrics(), dir.HeldOut()} {
+			for _, f := range []string{dir.Config(), dir.Last(), dir.Best(), dir.Numbered(2), dir.Episodes(), dir.Metrics(),
+				dir.Validation(), dir.Test(), dir.TestScores()} {
 				if st, err := os.Stat(f); err != nil || st.Size() == 0 {
 					t.Errorf("%s: %v", f, err)
 				}
@@ -497,9 +502,19 @@ func TestRunWritesARunDirectory(t *testing.T) {
 				t.Errorf("reported %v with %v records, want %v with [1 3 4]", rep.states, rep.records, want)
 			}
 			checkEpisodes(t, dir, cfg, []int{2, 3})
-			held, err := envs.ReadLevels(dir.HeldOut(), cfg.Env)
-			if err != nil || !slices.EqualFunc(held, tr.EvalTasks, func(a, b envs.Task) bool { return slices.Equal(a.Layout, b.Layout) }) {
-				t.Errorf("%s holds %d levels (%v), want the run's %d held-out levels", dir.HeldOut(), len(held), err, len(tr.EvalTasks))
+			for path, want := range map[string][]envs.Task{dir.Validation(): tr.ValTasks, dir.Test(): tr.TestTasks} {
+				got, err := envs.ReadLevels(path, cfg.Env)
+				if err != nil || len(want) == 0 || !slices.EqualFunc(got, want, func(a, b envs.Task) bool { return slices.Equal(a.Layout, b.Layout) }) {
+					t.Errorf("%s holds %d levels (%v), want the run's %d", path, len(got), err, len(want))
+				}
+			}
+			ts, err := ReadTestScores(dir.TestScores())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ts.Levels != cfg.TestLevels || ts.Last.Step != 3 || ts.Last.Checkpoint != "last.safetensors" || ts.Best.Step != tr.Totals.BestStep ||
+				ts.Last.Sampled.Levels != cfg.TestLevels || ts.Best.Greedy.N != cfg.TestLevels || len(ts.Best.ByLength) == 0 {
+				t.Errorf("test scores %+v: want the last checkpoint (step 3) and the best (step %d) on the %d test levels", ts, tr.Totals.BestStep, cfg.TestLevels)
 			}
 		})
 	}
@@ -569,6 +584,9 @@ func TestRunInterrupted(t *testing.T) {
 		t.Fatalf("reported %v with %v records; want %v, the last with 3 records", rep.states, rep.records, want)
 	}
 	checkEpisodes(t, dir, cfg, []int{2})
+	if ts, err := ReadTestScores(dir.TestScores()); err != nil || ts.Last.Step != 2 {
+		t.Errorf("the interrupted run's test scores: %+v, %v; want those of step 2", ts, err)
+	}
 	resumed, err := ResumeTrainer(dir.Last(), nil)
 	if err != nil || resumed.StepsDone != 2 {
 		t.Fatalf("the interrupted run's checkpoint does not resume after step 2: %v", err)
@@ -621,9 +639,9 @@ func TestTrainFileLevels(t *testing.T) {
 	}
 }
 
-func TestTrainFileNeverHoldsHeldOutLevels(t *testing.T) {
+func TestTrainFileNeverHoldsSplitLevels(t *testing.T) {
 	cfg := testConfig(AlgoRLVR)
-	held, err := HeldOutTasks(cfg)
+	val, test, err := Splits(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -632,28 +650,95 @@ func TestTrainFileNeverHoldsHeldOutLevels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := envs.WriteLevels(path, append(held[:2:2], extra...)); err != nil {
+	if err := envs.WriteLevels(path, slices.Concat(val[:2], extra, test[1:2])); err != nil {
 		t.Fatal(err)
 	}
 	cfg.TrainFile, cfg.Curriculum = path, CurriculumNone
 	tr := newTestTrainer(t, cfg)
-	if len(tr.TrainTasks) != len(extra) {
-		t.Fatalf("%d training levels, want the file's %d that are not held out", len(tr.TrainTasks), len(extra))
+	if len(tr.TrainTasks) != len(extra) || tr.SplitLevelsDropped != 3 {
+		t.Fatalf("%d training levels, %d dropped; want the file's %d that are neither validation nor test levels, 3 dropped",
+			len(tr.TrainTasks), tr.SplitLevelsDropped, len(extra))
+	}
+}
+
+// TestSplits: the validation and test levels are disjoint, of the configured sizes, the
+// validation levels those that erlgo generated as its held-out levels before the test split;
+// a generated split leaves out the other split's file, and two files that share a level are
+// refused.
+func TestSplits(t *testing.T) {
+	cfg := testConfig(AlgoERL)
+	cfg.EvalLevels, cfg.TestLevels = 64, 128
+	val, test, err := Splits(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(val) != 64 || len(test) != 128 || shared(val, test) != 0 {
+		t.Fatalf("%d validation and %d test levels, %d shared; want 64, 128 and none", len(val), len(test), shared(val, test))
+	}
+	g, _ := envs.NewGenerator(cfg.Env, cfg.Seed+0x6576616c)
+	older, _ := g.Generate(64) // the held-out levels of erlgo before the test split
+	if shared(val, older) != 64 {
+		t.Errorf("validation levels differ from an older run's held-out levels (%d of 64 shared)", shared(val, older))
+	}
+	cfg.TestLevels = 0
+	if _, none, err := Splits(cfg); err != nil || none != nil {
+		t.Errorf("test_levels 0: %d test levels, %v; want none", len(none), err)
+	}
+
+	dir := t.TempDir()
+	testFile, valFile := filepath.Join(dir, "test.jsonl"), filepath.Join(dir, "val.jsonl")
+	if err := envs.WriteLevels(testFile, val[:5]); err != nil { // what the validation split would generate
+		t.Fatal(err)
+	}
+	cfg.TestFile = testFile
+	val2, test2, err := Splits(cfg)
+	if err != nil || len(test2) != 5 || len(val2) != 64 || shared(val2, test2) != 0 {
+		t.Fatalf("a test file: %d validation and %d test levels, %d shared (%v)", len(val2), len(test2), shared(val2, test2), err)
+	}
+	if err := envs.WriteLevels(valFile, slices.Concat(test[:3], val[4:5])); err != nil {
+		t.Fatal(err)
+	}
+	cfg.EvalFile = valFile
+	if _, _, err := Splits(cfg); err == nil || !strings.Contains(err.Error(), "share 1 levels") || !strings.Contains(err.Error(), valFile) {
+		t.Errorf("validation and test files sharing a level: %v", err)
+	}
+}
+
+// TestGeneratedTrainingLevelsAvoidSplits: whatever the curriculum, a step's generated
+// training levels are never validation or test levels. The splits are made of the very levels
+// the step would draw without them, so that the step must find others.
+func TestGeneratedTrainingLevelsAvoidSplits(t *testing.T) {
+	for _, curriculum := range Curricula {
+		cfg := testConfig(AlgoRLVR)
+		cfg.Curriculum, cfg.Batch = curriculum, 12
+		tr := newTestTrainer(t, cfg)
+		for step := 1; step <= 3; step++ {
+			tr.ValTasks, tr.TestTasks = nil, nil
+			drawn, _, err := tr.trainingTasks(step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.ValTasks, tr.TestTasks = drawn[:6], drawn[6:]
+			again, _, err := tr.trainingTasks(step)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := shared(again, drawn); n > 0 {
+				t.Errorf("%s, step %d: %d of %d training levels are validation or test levels", curriculum, step, n, len(again))
+			}
+		}
 	}
 }
 
 // TestEvenMovesCurriculum checks that the even-moves curriculum draws training levels whose
-// optimal solutions cover every length up to the step budget about equally, never a held-out
-// level, where the paper's distribution is dominated by long solutions.
+// optimal solutions cover every length up to the step budget about equally, never a validation
+// or test level, where the paper's distribution is dominated by long solutions.
 func TestEvenMovesCurriculum(t *testing.T) {
 	lengths := func(curriculum string) []int {
 		cfg := testConfig(AlgoRLVR)
 		cfg.Curriculum, cfg.Batch = curriculum, 40
 		tr := newTestTrainer(t, cfg)
-		held := map[string]bool{}
-		for _, e := range tr.EvalTasks {
-			held[strings.Join(e.Layout, "\n")] = true
-		}
+		held := levelSet(tr.ValTasks, tr.TestTasks)
 		count := make([]int, envs.DefaultMaxSteps+1)
 		for step := 1; step <= 4; step++ {
 			tasks, _, err := tr.trainingTasks(step)
@@ -661,8 +746,8 @@ func TestEvenMovesCurriculum(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, task := range tasks {
-				if held[strings.Join(task.Layout, "\n")] {
-					t.Fatalf("%s: trained on a held-out level", curriculum)
+				if held[levelKey(task)] {
+					t.Fatalf("%s: trained on a validation or test level", curriculum)
 				}
 				count[len(solution(t, task))]++
 			}
@@ -756,6 +841,24 @@ func TestOlderCheckpointsAreRefused(t *testing.T) {
 	}
 	if _, err := ResumeTrainer(older, nil); err == nil || !strings.Contains(err.Error(), metaLengths) {
 		t.Errorf("resuming a checkpoint without %q: error %v, want one that names it", metaLengths, err)
+	}
+
+	// A run of an erlgo before the test split: its config has no test split.
+	extra = maps.Clone(ck.Extra)
+	var keys map[string]any
+	if err := json.Unmarshal([]byte(extra[metaRunConfig]), &keys); err != nil {
+		t.Fatal(err)
+	}
+	delete(keys, "test_levels")
+	delete(keys, "test_file")
+	delete(keys, "measure_lift")
+	raw, _ := json.Marshal(keys)
+	extra[metaRunConfig] = string(raw)
+	if err := model.SaveCheckpoint(older, ck.Model, ck.Optim, extra); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResumeTrainer(older, nil); err == nil || !strings.Contains(err.Error(), "before the test split") {
+		t.Errorf("resuming a run of an erlgo before the test split: error %v, want one that says so", err)
 	}
 
 	if err := cfg.CheckPolicy(tr.Policy.Config); err != nil {
@@ -876,5 +979,67 @@ func TestDecodeConfig(t *testing.T) {
 		case !slices.Equal(renamed, tc.renamed) || !tc.check(cfg):
 			t.Errorf("%s: renamed %q, config %+v", tc.name, renamed, cfg)
 		}
+	}
+}
+
+// TestMeasureLift: the plain retries are first attempts at the retried attempts' levels; the
+// record's lift is the guided retries' success minus theirs over the same attempts, its
+// per-task counts add up to them, their cost is counted, and measuring it leaves training
+// exactly as it is without. RLVR retries nothing and records no lift.
+func TestMeasureLift(t *testing.T) {
+	for _, algo := range Algos {
+		t.Run(algo, func(t *testing.T) {
+			cfg := testConfig(algo)
+			cfg.Batch, cfg.Group = 4, 3
+			cfg.MeasureLift = false
+			without := newTestTrainer(t, cfg)
+			cfg.MeasureLift = true
+			with := newTestTrainer(t, cfg)
+			var plainSteps int64
+			for range 3 {
+				if _, err := without.Step(); err != nil {
+					t.Fatal(err)
+				}
+				rec, err := with.Step()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ep := with.Last
+				if algo == AlgoRLVR {
+					if rec.SuccessPlain != nil || rec.Lift != nil || rec.RetryTasks != nil || ep.Plain != nil {
+						t.Fatalf("rlvr recorded a lift: %+v", rec)
+					}
+					continue
+				}
+				if len(ep.Plain) != len(ep.Retried) || rec.Retried != len(ep.Retried) || rec.Lift == nil {
+					t.Fatalf("%d plain retries for %d retried attempts, record %+v", len(ep.Plain), len(ep.Retried), rec)
+				}
+				var n, guided, plain int
+				for _, c := range rec.RetryTasks {
+					n, guided, plain = n+c.Attempts, guided+c.Guided, plain+c.Plain
+				}
+				for k, i := range ep.Retried {
+					p := ep.Plain[k]
+					if !slices.Equal(p.Task.Layout, ep.First[i].Task.Layout) || !reflect.DeepEqual(p.Guide, Guidance{}) {
+						t.Fatalf("plain retry %d: level %q, guidance %+v; want a first attempt at level %q", k, p.Task.Layout, p.Guide, ep.First[i].Task.Layout)
+					}
+					plainSteps += int64(len(p.Actions))
+				}
+				total := float64(len(ep.Retried))
+				if n != len(ep.Retried) || float64(guided)/total != *rec.SuccessPost || float64(plain)/total != *rec.SuccessPlain ||
+					math.Abs(*rec.Lift-(*rec.SuccessPost-*rec.SuccessPlain)) > 1e-15 || len(rec.RetryTasks) > cfg.Batch {
+					t.Fatalf("record %+v does not add up: counts %d, %d, %d of %d retried", rec, n, guided, plain, len(ep.Retried))
+				}
+			}
+			for i, p := range with.Policy.Params {
+				if !slices.Equal(p.Value.Data().([]float32), without.Policy.Params[i].Value.Data().([]float32)) {
+					t.Fatalf("%s differs with the lift measured", p.Name)
+				}
+			}
+			if with.Totals.EnvSteps != without.Totals.EnvSteps+plainSteps || (plainSteps > 0) != (with.Totals.FLOPs > without.Totals.FLOPs) {
+				t.Errorf("env steps %d with the lift measured, %d without, plain retries %d: their cost is not counted",
+					with.Totals.EnvSteps, without.Totals.EnvSteps, plainSteps)
+			}
+		})
 	}
 }

@@ -23,9 +23,21 @@ type Record struct {
 	LR       float64 `json:"lr"`
 
 	// SuccessPre is the success rate of the step's first attempts; SuccessPost that of its
-	// second attempts (after reflection), over the attempts that were retried.
+	// second attempts (after reflection), of which there were Retried: one for each first
+	// attempt that the gate retried.
 	SuccessPre  float64  `json:"success_pre"`
 	SuccessPost *float64 `json:"success_post,omitempty"`
+	Retried     int      `json:"retried"`
+	// SuccessPlain is, where Config.MeasureLift is on, the success rate of the plain retries
+	// of the same Retried attempts: for each, a fresh first attempt at its level, with the
+	// same sampling settings, which nothing trains on. The second attempts were taken at the
+	// same levels after the same failures, so Lift = SuccessPost − SuccessPlain is what the
+	// reflection (in erl-norefl, the sight of the raw first attempt and its feedback) adds to
+	// a second try, and nothing else. RetryTasks holds the counts of each retried task, the
+	// unit that the lift's intervals resample (report pools them over steps).
+	SuccessPlain *float64     `json:"success_retry_plain,omitempty"`
+	Lift         *float64     `json:"reflection_lift,omitempty"`
+	RetryTasks   []RetryCount `json:"retry_tasks,omitempty"`
 	// TrainMoves is the mean length of the optimal solutions of the step's training levels,
 	// where the curriculum chose them.
 	TrainMoves *float64 `json:"train_moves,omitempty"`
@@ -42,13 +54,23 @@ type Record struct {
 	EvalSampled *float64 `json:"eval_sampled,omitempty"`
 
 	// StepSeconds is the wall-clock time of this step alone, and the rest where it went: first
-	// attempts, reflections and second attempts, and the update (reference policy included).
+	// attempts, reflections and second attempts, the plain retries that measure the lift, and
+	// the update (reference policy included).
 	StepSeconds   float64 `json:"step_s"`
 	FirstSeconds  float64 `json:"first_s"`
 	RetrySeconds  float64 `json:"retry_s"`
+	LiftSeconds   float64 `json:"lift_s"`
 	UpdateSeconds float64 `json:"update_s"`
 
 	// RSSMB is the process's peak resident set size so far, in MiB (0 where the operating
 	// system does not tell).
 	RSSMB float64 `json:"rss_mb"`
+}
+
+// RetryCount is what became of the retried attempts at one task of a step: how many there
+// were, and how many of their guided second attempts and of their plain retries succeeded.
+type RetryCount struct {
+	Attempts int `json:"n"`
+	Guided   int `json:"guided"`
+	Plain    int `json:"plain"`
 }

@@ -20,7 +20,9 @@ type progressBar struct {
 	interactive bool
 	lastPrint   time.Time
 	pre, post   float64
+	plain       float64 // the plain retries' success, beside post (Record.SuccessPlain)
 	sawPost     bool
+	sawPlain    bool
 	eval        string
 }
 
@@ -44,9 +46,18 @@ func (p *progressBar) update(r Record, elapsed float64) {
 		}
 		p.post = keep*p.post + (1-keep)**r.SuccessPost
 	}
+	if r.SuccessPlain != nil {
+		if !p.sawPlain {
+			p.plain, p.sawPlain = *r.SuccessPlain, true
+		}
+		p.plain = keep*p.plain + (1-keep)**r.SuccessPlain
+	}
 	post := "-"
 	if p.sawPost {
 		post = fmt.Sprintf("%.2f", p.post)
+	}
+	if p.sawPlain {
+		post += fmt.Sprintf(" (plain retry %.2f)", p.plain)
 	}
 	p.evaluated(r)
 	done := r.Step - p.startStep
@@ -56,7 +67,7 @@ func (p *progressBar) update(r Record, elapsed float64) {
 	}
 	width := 24
 	filled := width * r.Step / max(1, p.total)
-	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, held-out greedy/sampled %s | %.1fs/step | peak %.0f MiB | ETA %s",
+	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, validation greedy/sampled %s | %.1fs/step | peak %.0f MiB | ETA %s",
 		r.Step, p.total, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
 		p.pre, post, p.eval, r.StepSeconds, r.RSSMB, formatETA(left))
 	if p.interactive {
@@ -79,7 +90,7 @@ func formatETA(seconds float64) string {
 	return fmt.Sprintf("%.3g days", seconds/day)
 }
 
-// evaluated shows the held-out evaluation of r, if it has one.
+// evaluated shows the validation evaluation of r, if it has one.
 func (p *progressBar) evaluated(r Record) {
 	if r.EvalSampled != nil {
 		p.eval = fmt.Sprintf("%.2f/%.2f", *r.EvalGreedy, *r.EvalSampled)

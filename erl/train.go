@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,10 +52,14 @@ type Trainer struct {
 	Memory    Memory
 	// Lengths is the adaptive curriculum's state (see Config.Curriculum).
 	Lengths LengthCurriculum
-	// EvalTasks are the held-out levels: never drawn for training.
-	EvalTasks []envs.Task
-	// TrainTasks are the levels of Config.TrainFile (nil: generated levels).
-	TrainTasks []envs.Task
+	// ValTasks and TestTasks are the validation and test levels (see Splits): never trained
+	// on.
+	ValTasks, TestTasks []envs.Task
+	// TrainTasks are the levels of Config.TrainFile (nil: generated levels), and
+	// SplitLevelsDropped the number of the file's levels left out of them because they are
+	// validation or test levels.
+	TrainTasks         []envs.Task
+	SplitLevelsDropped int
 	// Progress of the run so far.
 	StepsDone int
 	Totals    Totals
@@ -69,6 +74,8 @@ type Totals struct {
 	Tokens      int64   `json:"tokens"`
 	FLOPs       float64 `json:"flops"`
 	BestEval    float64 `json:"best_eval"`
+	// BestStep is the step of the best checkpoint, the one of BestEval.
+	BestStep int `json:"best_step"`
 }
 
 // StepEpisodes are one step's attempts: the first ones, and for the retried ones their
@@ -84,10 +91,24 @@ type StepEpisodes struct {
 	ReflectionGens    []model.Generation
 	Reflections       [][]int32
 	Second            []*Attempt
+	// Plain holds, where Config.MeasureLift is on, a plain retry of each retried attempt: a
+	// fresh first attempt at its level, which nothing trains on.
+	Plain []*Attempt
 }
 
-// evalSeedOffset separates the held-out levels' seed stream from the training streams.
-const evalSeedOffset = 0x6576616c // "eval"
+// evalSeedOffset and testSeedOffset separate the seed streams of the validation and test
+// levels from the training streams and from each other. The validation levels are generated
+// as the held-out levels of erlgo before the test split were, so that an older run's
+// heldout.jsonl is its validation split.
+const (
+	evalSeedOffset = 0x6576616c // "eval"
+	testSeedOffset = 0x74657374 // "test"
+)
+
+// liftSeedOffset separates the random stream of the plain retries (Config.MeasureLift) from
+// the training step's, so that measuring the lift leaves training exactly as it would be
+// without.
+const liftSeedOffset = 0x6c696674 // "lift"
 
 // NewTrainer builds a fresh run from a validated config.
 func NewTrainer(cfg Config) (*Trainer, error) {
@@ -124,47 +145,107 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 	}
 	t := &Trainer{Config: cfg, Contexts: NewContexts(), Policy: policy, Reference: reference, Optim: optim,
 		Memory: Memory{Cap: cfg.MemorySize}, Lengths: newLengthCurriculum(maxMoves)}
-	if t.EvalTasks, err = HeldOutTasks(cfg); err != nil {
+	if t.ValTasks, t.TestTasks, err = Splits(cfg); err != nil {
 		return nil, err
 	}
-	if err := CheckEvaluation(len(t.EvalTasks), cfg.EvalSamples); err != nil {
+	if err := CheckEvaluation(len(t.ValTasks), cfg.EvalSamples); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.EvalFile, err)
+	}
+	if err := CheckEvaluation(len(t.TestTasks), cfg.EvalSamples); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.TestFile, err)
 	}
 	if cfg.TrainFile != "" {
 		all, err := ReadLevels(cfg.TrainFile, cfg.Env)
 		if err != nil {
 			return nil, err
 		}
-		held := map[string]bool{}
-		for _, e := range t.EvalTasks {
-			held[strings.Join(e.Layout, "\n")] = true
-		}
-		for _, task := range all { // held-out levels are never trained on, whatever the file holds
-			if !held[strings.Join(task.Layout, "\n")] {
+		split := levelSet(t.ValTasks, t.TestTasks)
+		for _, task := range all { // validation and test levels are never trained on, whatever the file holds
+			if !split[levelKey(task)] {
 				t.TrainTasks = append(t.TrainTasks, task)
 			}
 		}
+		t.SplitLevelsDropped = len(all) - len(t.TrainTasks)
 		if len(t.TrainTasks) == 0 {
-			return nil, fmt.Errorf("%s: no levels to train on (besides held-out ones)", cfg.TrainFile)
+			return nil, fmt.Errorf("%s: no levels to train on (besides validation and test levels)", cfg.TrainFile)
 		}
 	}
 	return t, nil
 }
 
-// HeldOutTasks returns the run's evaluation levels: those of EvalFile, or EvalLevels levels
-// generated from a seed stream that training never draws from.
-func HeldOutTasks(cfg Config) ([]envs.Task, error) {
+// Splits returns the run's validation and test levels, disjoint from each other. Each split
+// is the levels of its file (Config.EvalFile, Config.TestFile), or generated from a seed
+// stream of its own that training never draws from: the validation levels first, without the
+// test file's levels, then the test levels, without the validation levels. Level files of the
+// two splits that share a level are an error. A run without a test split (TestLevels 0, no
+// TestFile) has no test levels.
+func Splits(cfg Config) (val, test []envs.Task, err error) {
+	if cfg.TestFile != "" {
+		if test, err = ReadLevels(cfg.TestFile, cfg.Env); err != nil {
+			return nil, nil, err
+		}
+	}
 	if cfg.EvalFile != "" {
-		return ReadLevels(cfg.EvalFile, cfg.Env)
+		if val, err = ReadLevels(cfg.EvalFile, cfg.Env); err != nil {
+			return nil, nil, err
+		}
+		if test != nil {
+			if n := shared(val, test); n > 0 {
+				return nil, nil, fmt.Errorf("%s and %s share %d levels: validation and test levels must differ", cfg.EvalFile, cfg.TestFile, n)
+			}
+		}
+	} else if val, err = generateSplit(cfg.Env, cfg.Seed+evalSeedOffset, cfg.EvalLevels, test); err != nil {
+		return nil, nil, fmt.Errorf("validation levels: %w", err)
 	}
-	if cfg.EvalLevels < 1 || cfg.EvalLevels > MaxEvalLevels {
-		return nil, fmt.Errorf("%d held-out levels: want 1 to %d", cfg.EvalLevels, MaxEvalLevels)
+	if cfg.TestFile == "" && cfg.TestLevels > 0 {
+		if test, err = generateSplit(cfg.Env, cfg.Seed+testSeedOffset, cfg.TestLevels, val); err != nil {
+			return nil, nil, fmt.Errorf("test levels: %w", err)
+		}
 	}
-	g, err := envs.NewGenerator(cfg.Env, cfg.Seed+evalSeedOffset)
+	return val, test, nil
+}
+
+// generateSplit generates n distinct levels of env's own distribution from seed, none of them
+// one of exclude.
+func generateSplit(env string, seed uint64, n int, exclude []envs.Task) ([]envs.Task, error) {
+	if n < 1 || n > MaxEvalLevels {
+		return nil, fmt.Errorf("%d levels: want 1 to %d", n, MaxEvalLevels)
+	}
+	g, err := envs.NewGenerator(env, seed)
 	if err != nil {
 		return nil, err
 	}
-	return g.Generate(cfg.EvalLevels)
+	g.Exclude(exclude...)
+	return g.Generate(n)
+}
+
+// levelKey identifies a level by its environment and layout, not its step budget, as the
+// generators do.
+func levelKey(t envs.Task) string {
+	return t.Env + "\n" + strings.Join(t.Layout, "\n")
+}
+
+// levelSet returns the set of the levels of the given sets, by levelKey.
+func levelSet(sets ...[]envs.Task) map[string]bool {
+	set := make(map[string]bool)
+	for _, tasks := range sets {
+		for _, t := range tasks {
+			set[levelKey(t)] = true
+		}
+	}
+	return set
+}
+
+// shared returns the number of levels of a that b holds too.
+func shared(a, b []envs.Task) int {
+	in := levelSet(b)
+	n := 0
+	for _, t := range a {
+		if in[levelKey(t)] {
+			n++
+		}
+	}
+	return n
 }
 
 // ReadLevels reads a level file for the policy to play (envs.ReadLevels), and rejects one
@@ -249,6 +330,9 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	); err != nil {
 		return nil, fmt.Errorf("%s: not a training checkpoint (its run state is missing or malformed): %w", path, err)
 	}
+	if !hasKey(ck.Extra[metaRunConfig], "test_levels") {
+		return nil, fmt.Errorf("%s: a checkpoint of an erlgo before the test split, whose training kept apart its held-out levels (heldout.jsonl, now its validation split) and no others: no test split can be held out of the rest of its run now, so it does not resume; start a new run (erlgo eval still scores it)", path)
+	}
 	if ck.Optim == nil {
 		return nil, fmt.Errorf("%s: holds no optimizer state, so the run cannot resume exactly", path)
 	}
@@ -270,9 +354,20 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	return t, nil
 }
 
+// hasKey reports whether the JSON object js has the top-level key.
+func hasKey(js, key string) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal([]byte(js), &keys) != nil {
+		return false
+	}
+	_, ok := keys[key]
+	return ok
+}
+
 // trainingTasks draws the levels of a step from the step's own stream: distinct generated
-// levels that are never held-out ones, or levels of the training file. Where the curriculum
-// chose the length of each level's optimal solution, moves holds those lengths.
+// levels that are never validation or test levels, or levels of the training file (which
+// NewTrainer cleared of them). Where the curriculum chose the length of each level's optimal
+// solution, moves holds those lengths.
 func (t *Trainer) trainingTasks(step int) (tasks []envs.Task, moves []int, err error) {
 	stream := t.Config.Seed*1_000_003 + uint64(step)
 	if t.TrainTasks != nil {
@@ -287,7 +382,8 @@ func (t *Trainer) trainingTasks(step int) (tasks []envs.Task, moves []int, err e
 	if err != nil {
 		return nil, nil, err
 	}
-	g.Exclude(t.EvalTasks...)
+	g.Exclude(t.ValTasks...)
+	g.Exclude(t.TestTasks...)
 	if t.Config.Curriculum == CurriculumNone {
 		tasks, err := g.Generate(t.Config.Batch)
 		return tasks, nil, err
@@ -376,7 +472,7 @@ func (t *Trainer) Step() (Record, error) {
 			envSteps += n
 			sampled += s
 		}
-		rec.RetrySeconds = time.Since(retryStart).Seconds()
+		rec.RetrySeconds = time.Since(retryStart).Seconds() - rec.LiftSeconds
 	}
 	updateStart := time.Now()
 
@@ -508,11 +604,50 @@ func (t *Trainer) retry(ep *StepEpisodes, groups []int, u *updateBatch, rng *ran
 	if ep.Second, err = Play(t.Policy, t.Contexts, tasks, guides, cfg.Rollout, rng); err != nil {
 		return 0, 0, err
 	}
-	for _, a := range ep.Second {
+	retries := ep.Second
+	if cfg.MeasureLift {
+		start := time.Now()
+		plainRNG := rand.New(rand.NewPCG(cfg.Seed+liftSeedOffset, uint64(t.StepsDone+1)))
+		if ep.Plain, err = Play(t.Policy, t.Contexts, tasks, nil, cfg.Rollout, plainRNG); err != nil {
+			return 0, 0, err
+		}
+		retries = slices.Concat(ep.Second, ep.Plain)
+		rec.measureLift(ep, groups)
+		rec.LiftSeconds = time.Since(start).Seconds()
+	}
+	for _, a := range retries {
 		envSteps += int64(len(a.Actions))
 		sampled += seqTokens(a.Turns)
 	}
 	return envSteps, sampled, t.consolidate(ep, groups, u, rec)
+}
+
+// measureLift records the success of the plain retries beside the guided ones, on the same
+// attempts, their difference and the counts of each task.
+func (r *Record) measureLift(ep *StepEpisodes, groups []int) {
+	byTask := map[int]int{} // task → its index in RetryTasks
+	var guided, plain float64
+	for k, i := range ep.Retried {
+		j, ok := byTask[groups[i]]
+		if !ok {
+			j = len(r.RetryTasks)
+			byTask[groups[i]] = j
+			r.RetryTasks = append(r.RetryTasks, RetryCount{})
+		}
+		c := &r.RetryTasks[j]
+		c.Attempts++
+		if ep.Second[k].Solved {
+			c.Guided++
+			guided++
+		}
+		if ep.Plain[k].Solved {
+			c.Plain++
+			plain++
+		}
+	}
+	n := float64(len(ep.Retried))
+	plainRate, lift := plain/n, (guided-plain)/n
+	r.SuccessPlain, r.Lift = &plainRate, &lift
 }
 
 // consolidate turns the second attempts into training signal: policy-gradient terms for the
@@ -532,7 +667,7 @@ func (t *Trainer) consolidate(ep *StepEpisodes, groups []int, u *updateBatch, re
 		}
 	}
 	post := solved / float64(len(ep.Second))
-	rec.SuccessPost = &post
+	rec.SuccessPost, rec.Retried = &post, len(ep.Second)
 
 	adv := groupAdvantages(rewards, secondGroups)
 	reflected := sw.Reflect && len(ep.Reflections) == len(ep.Second)

@@ -17,26 +17,32 @@ import (
 const MetricsCSVFile = "metrics.csv"
 
 // metricsColumns are the CSV columns: the json names of erl.Record's fields in declaration
-// order, so that the two files name each metric alike and a new field cannot be left out.
-var metricsColumns = func() []string {
+// order, so that the two files name each metric alike and a new field cannot be left out;
+// metricsFields are the fields' indices. A field that holds a list (the counts of each retried
+// task) has no column, as a cell holds one number: it stays in metrics.jsonl.
+var metricsColumns, metricsFields = func() ([]string, []int) {
 	t := reflect.TypeFor[erl.Record]()
-	cols := make([]string, t.NumField())
-	for i := range cols {
+	var cols []string
+	var fields []int
+	for i := range t.NumField() {
+		if t.Field(i).Type.Kind() == reflect.Slice {
+			continue
+		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		if name == "" || name == "-" {
 			panic(fmt.Sprintf("report: Record field %s has no json name", t.Field(i).Name))
 		}
-		cols[i] = name
+		cols, fields = append(cols, name), append(fields, i)
 	}
-	return cols
+	return cols, fields
 }()
 
 // csvRow formats r in metricsColumns order; a nil pointer is an empty cell.
 func csvRow(r erl.Record) []string {
 	v := reflect.ValueOf(r)
-	row := make([]string, v.NumField())
-	for i := range row {
-		f := v.Field(i)
+	row := make([]string, len(metricsFields))
+	for i, field := range metricsFields {
+		f := v.Field(field)
 		if f.Kind() == reflect.Pointer {
 			if f.IsNil() {
 				continue

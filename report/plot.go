@@ -23,12 +23,14 @@ import (
 
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/internal/atomicfile"
+	"github.com/erlgo/erlgo/internal/stats"
 )
 
 // File names of the plots PlotRun writes into a run directory.
 const (
 	SuccessPlotFile = "success.png"
 	LossPlotFile    = "loss.png"
+	LiftPlotFile    = "lift.png"
 )
 
 // Figure geometry. The legend gets a column of its own to the right of the panels so that it
@@ -231,9 +233,9 @@ func savePanels(path string, panels []*plot.Plot, legend plot.Legend) error {
 	})
 }
 
-// PlotRun writes the plots of one run into its directory dir: success.png, held-out success
-// (greedy and sampled) and training success before and after reflection, and loss.png, the
-// loss and its terms, all against training steps.
+// PlotRun writes the plots of one run into its directory dir: success.png, validation success
+// (greedy and sampled) and training success before and after reflection, loss.png, the loss
+// and its terms, all against training steps, and lift.png, the reflection's lift (PlotLift).
 func PlotRun(dir string, recs []erl.Record) error {
 	if len(recs) == 0 {
 		return errors.New("report: PlotRun: no records")
@@ -244,8 +246,8 @@ func PlotRun(dir string, recs []erl.Record) error {
 		series         []series
 	}{
 		{SuccessPlotFile, "Success rate", "success rate", true, []series{
-			{"held-out, greedy", evalGreedy, true},
-			{"held-out, sampled", evalSampled, true},
+			{"validation, greedy", evalGreedy, true},
+			{"validation, sampled", evalSampled, true},
 			{"training, first attempt", successPre, false},
 			{"training, after reflection", successPost, false},
 		}},
@@ -284,7 +286,67 @@ func PlotRun(dir string, recs []erl.Record) error {
 			return err
 		}
 	}
-	return nil
+	pooled, _ := PoolLift(recs)
+	return PlotLift(filepath.Join(dir, LiftPlotFile), liftWindows(recs), pooled)
+}
+
+// PlotLift writes to path a PNG of the reflection's lift along a run, pooled over windows of
+// steps (liftWindows), each point at the middle of its window with its 95% interval as a
+// band: the lift itself against zero and the lift pooled over the whole run, and beside it the
+// two success rates it is the difference of, the guided second attempts' and the plain
+// retries', at the same attempts. With no windows (a run that measured no lift: RLVR, which
+// retries nothing, or one with measure_lift off), the panels are empty and say so.
+func PlotLift(path string, windows []Lift, pooled Lift) error {
+	lift := newPanel("Reflection lift", "training step", "guided − plain retry success")
+	rates := newPanel("Retries of the same failed attempts", "training step", "success rate")
+	rates.Y.Min, rates.Y.Max = 0, 1
+	legend := plot.NewLegend()
+	if len(windows) == 0 {
+		lift.Y.Min, lift.Y.Max = -1, 1
+		showCounts(lift)
+		showCounts(rates)
+		legend.Add("not measured yet, or not in this run")
+		legend.Add("(RLVR retries nothing; measure_lift false")
+		legend.Add("measures nothing)")
+		return savePanels(path, []*plot.Plot{lift, rates}, legend)
+	}
+	for i, s := range []struct {
+		panel *plot.Plot
+		name  string
+		pick  func(Lift) stats.Estimate
+	}{
+		{lift, "lift (95% interval over tasks)", func(l Lift) stats.Estimate { return l.Lift }},
+		{rates, "guided second attempt", func(l Lift) stats.Estimate { return l.Guided }},
+		{rates, "plain retry (no guidance)", func(l Lift) stats.Estimate { return l.Plain }},
+	} {
+		var mid, lo, hi plotter.XYs
+		for _, w := range windows {
+			x, e := float64(w.FromStep+w.ToStep)/2, s.pick(w)
+			mid, lo, hi = append(mid, plotter.XY{X: x, Y: e.Value}), append(lo, plotter.XY{X: x, Y: e.Lo}), append(hi, plotter.XY{X: x, Y: e.Hi})
+		}
+		band, err := addBand(s.panel, lo, hi, i)
+		if err != nil {
+			return fmt.Errorf("report: PlotLift: %w", err)
+		}
+		thumbs, err := addLine(s.panel, mid, i, len(mid) < 2)
+		if err != nil {
+			return fmt.Errorf("report: PlotLift: %w", err)
+		}
+		legend.Add(s.name, append([]plot.Thumbnailer{band}, thumbs...)...)
+	}
+	zero := plotter.NewFunction(func(float64) float64 { return 0 })
+	zero.Color, zero.Dashes, zero.Width = color.Gray{Y: 90}, []vg.Length{vg.Points(5), vg.Points(3)}, vg.Points(1.2)
+	whole := plotter.NewFunction(func(float64) float64 { return pooled.Lift.Value })
+	whole.Color, whole.Dashes, whole.Width = lineColor(0), []vg.Length{vg.Points(2), vg.Points(2)}, vg.Points(1.2)
+	lift.Add(zero, whole)
+	legend.Add("no lift", zero)
+	legend.Add(fmt.Sprintf("the whole run: %+.3f [%+.3f, %+.3f]", pooled.Lift.Value, pooled.Lift.Lo, pooled.Lift.Hi), whole)
+	if w := windows[0]; w.Steps > 1 {
+		legend.Add(fmt.Sprintf("(each point pools %d steps)", w.Steps))
+	}
+	showCounts(lift)
+	showCounts(rates)
+	return savePanels(path, []*plot.Plot{lift, rates}, legend)
 }
 
 // runPlotWindows is about how many windows PlotRun averages a series measured every step
@@ -306,10 +368,12 @@ func movingAverage(xys plotter.XYs, window int) plotter.XYs {
 	return out
 }
 
-// Run is a named training run, for comparing runs.
+// Run is a named training run, for comparing runs: its records and, where it has them, its
+// test scores.
 type Run struct {
 	Name    string
 	Records []erl.Record
+	Test    *erl.TestScores
 }
 
 // Group is runs of one configuration, seeds say, compared as one: a group of several runs is
@@ -390,7 +454,7 @@ func PlotCompareGroups(path string, groups []Group, baselines ...Baseline) error
 	}
 	panels := make([]*plot.Plot, len(axes))
 	for i, a := range axes {
-		panels[i] = newPanel(a.title, a.label, "held-out success")
+		panels[i] = newPanel(a.title, a.label, "validation success")
 		panels[i].Y.Min, panels[i].Y.Max = 0, 1
 	}
 

@@ -37,7 +37,7 @@ func checkPNG(t *testing.T, path string, minW, minH int) {
 func rlvrRecords(n int) []erl.Record {
 	recs := testRecords(n)
 	for i := range recs {
-		recs[i].SuccessPost = nil
+		recs[i].SuccessPost, recs[i].SuccessPlain, recs[i].Lift, recs[i].RetryTasks, recs[i].Retried = nil, nil, nil, nil, 0
 		recs[i].EvalSampled = nil
 	}
 	return recs
@@ -57,7 +57,7 @@ func TestPlotRun(t *testing.T) {
 			if err := PlotRun(dir, tc.recs); err != nil {
 				t.Fatal(err)
 			}
-			for _, file := range []string{SuccessPlotFile, LossPlotFile} {
+			for _, file := range []string{SuccessPlotFile, LossPlotFile, LiftPlotFile} {
 				checkPNG(t, filepath.Join(dir, file), 600, 400)
 			}
 			if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmp) > 0 {
@@ -121,9 +121,9 @@ func near(a, b uint8) bool { return int(a)-int(b) < 40 && int(b)-int(a) < 40 }
 
 func TestPlotCompare(t *testing.T) {
 	runs := []Run{
-		{"erl", testRecords(60)},
-		{"rlvr", rlvrRecords(40)},
-		{"no-eval", testRecords(2)},
+		{Name: "erl", Records: testRecords(60)},
+		{Name: "rlvr", Records: rlvrRecords(40)},
+		{Name: "no-eval", Records: testRecords(2)},
 	}
 	path := filepath.Join(t.TempDir(), "compare.png")
 	if err := PlotCompare(path, runs); err != nil {
@@ -137,9 +137,9 @@ func TestPlotCompare(t *testing.T) {
 
 func TestCompareTable(t *testing.T) {
 	table := CompareTable([]Run{
-		{"erl", testRecords(30)},
-		{"rlvr-long-name", rlvrRecords(24)},
-		{"empty", nil},
+		{Name: "erl", Records: testRecords(30)},
+		{Name: "rlvr-long-name", Records: rlvrRecords(24)},
+		{Name: "empty"},
 	})
 	checkTable(t, table, "steps", [][]string{
 		// erl: 30 steps of 1.5 s, 40 env steps each; last evaluation at step 30 (greedy 1,
@@ -294,10 +294,10 @@ func stretched(recs []erl.Record, f float64) []erl.Record {
 
 func TestPlotCompareGroups(t *testing.T) {
 	groups := []Group{
-		{"erl", []Run{{"s1", testRecords(60)}, {"s2", stretched(testRecords(45), 1.3)}, {"s3", stretched(testRecords(60), 0.8)}}},
-		{"rlvr", []Run{{"s1", rlvrRecords(40)}, {"s2", stretched(rlvrRecords(50), 1.1)}}},
-		{"alone", []Run{{"s1", testRecords(30)}}},
-		{"no-eval", []Run{{"s1", testRecords(2)}}},
+		{"erl", []Run{{Name: "s1", Records: testRecords(60)}, {Name: "s2", Records: stretched(testRecords(45), 1.3)}, {Name: "s3", Records: stretched(testRecords(60), 0.8)}}},
+		{"rlvr", []Run{{Name: "s1", Records: rlvrRecords(40)}, {Name: "s2", Records: stretched(rlvrRecords(50), 1.1)}}},
+		{"alone", []Run{{Name: "s1", Records: testRecords(30)}}},
+		{"no-eval", []Run{{Name: "s1", Records: testRecords(2)}}},
 	}
 	path := filepath.Join(t.TempDir(), "compare.png")
 	if err := PlotCompareGroups(path, groups, Baseline{"random", 0.027}); err != nil {
@@ -311,11 +311,11 @@ func TestPlotCompareGroups(t *testing.T) {
 
 func TestCompareGroupTable(t *testing.T) {
 	table, err := CompareGroupTable([]Group{
-		{"erl", []Run{{"s1", withSampled(9, 0.2, 0.6, 0.4)}, {"s2", withSampled(6, 0.1, 0.3)}, {"s3", withSampled(12, 0.5, 0.5, 0.5, 0.8)}}},
-		{"rlvr", []Run{{"s1", rlvrRecords(24)}, {"s2", rlvrRecords(12)}}},
-		{"alone", []Run{{"s1", testRecords(30)}}},
-		{"no-eval", []Run{{"s1", testRecords(2)}}},
-		{"empty", []Run{{"s1", nil}}},
+		{"erl", []Run{{Name: "s1", Records: withSampled(9, 0.2, 0.6, 0.4)}, {Name: "s2", Records: withSampled(6, 0.1, 0.3)}, {Name: "s3", Records: withSampled(12, 0.5, 0.5, 0.5, 0.8)}}},
+		{"rlvr", []Run{{Name: "s1", Records: rlvrRecords(24)}, {Name: "s2", Records: rlvrRecords(12)}}},
+		{"alone", []Run{{Name: "s1", Records: testRecords(30)}}},
+		{"no-eval", []Run{{Name: "s1", Records: testRecords(2)}}},
+		{"empty", []Run{{Name: "s1"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -344,22 +344,22 @@ func TestCompareGroupsErrors(t *testing.T) {
 		{"no runs", Group{Name: "erl"}, true, []string{"erl", "no runs"}},
 		{
 			"runs without evaluation",
-			Group{"erl", []Run{{"runs/s1", testRecords(9)}, {"runs/s2", testRecords(2)}, {"runs/s3", nil}}},
+			Group{"erl", []Run{{Name: "runs/s1", Records: testRecords(9)}, {Name: "runs/s2", Records: testRecords(2)}, {Name: "runs/s3"}}},
 			true, []string{"erl", "no held-out evaluation to average in 2 of its 3 runs", "runs/s2, runs/s3"},
 		},
 		{
 			"greedy only and sampled only",
-			Group{"erl", []Run{{"s1", rlvrRecords(9)}, {"s2", withoutGreedy(testRecords(9))}}},
+			Group{"erl", []Run{{Name: "s1", Records: rlvrRecords(9)}, {Name: "s2", Records: withoutGreedy(testRecords(9))}}},
 			true, []string{"erl", "no held-out evaluation in common"},
 		},
 		{
 			"evaluations at no common x",
-			Group{"erl", []Run{{"s1", testRecords(3)}, {"s2", testRecords(6)[3:]}}},
+			Group{"erl", []Run{{Name: "s1", Records: testRecords(3)}, {Name: "s2", Records: testRecords(6)[3:]}}},
 			false, []string{"erl", "no held-out evaluations at x in common"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			groups := []Group{{"alone", []Run{{"s1", testRecords(9)}}}, tc.group}
+			groups := []Group{{"alone", []Run{{Name: "s1", Records: testRecords(9)}}}, tc.group}
 			check := func(what string, err error) {
 				t.Helper()
 				if err == nil {

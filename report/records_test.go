@@ -4,8 +4,10 @@ import "github.com/erlgo/erlgo/erl"
 
 func ptr(v float64) *float64 { return &v }
 
-// testRecords returns n records, steps 1..n, with post-reflection success on odd steps and an
-// evaluation every third step, so that both present and absent optional fields occur.
+// testRecords returns n records, steps 1..n, with post-reflection success and the lift on odd
+// steps (n retried attempts at one task, step of them solved by the guided retry and step/2
+// by the plain one) and an evaluation every third step, so that both present and absent
+// optional fields occur.
 func testRecords(n int) []erl.Record {
 	recs := make([]erl.Record, n)
 	for i := range recs {
@@ -22,6 +24,10 @@ func testRecords(n int) []erl.Record {
 		}
 		if step%2 == 1 {
 			r.SuccessPost = ptr(float64(step) / float64(n))
+			r.Retried = n
+			r.SuccessPlain = ptr(float64(step/2) / float64(n))
+			r.Lift = ptr(float64(step-step/2) / float64(n))
+			r.RetryTasks = []erl.RetryCount{{Attempts: n, Guided: step, Plain: step / 2}}
 		}
 		if step%3 == 0 {
 			r.EvalGreedy = ptr(float64(step) / float64(n))

@@ -8,11 +8,11 @@ import (
 )
 
 // Files are the names of the files Refresh writes into a run directory.
-var Files = []string{MetricsCSVFile, SuccessPlotFile, LossPlotFile, EpisodesTextFile, ViewFile, SummaryFile}
+var Files = []string{MetricsCSVFile, SuccessPlotFile, LossPlotFile, LiftPlotFile, EpisodesTextFile, ViewFile, SummaryFile}
 
 // Refresh rewrites the report files of the run directory dir (Files) from what the run has
 // written so far, s being where it stands: metrics.csv, the plots, episodes.txt, the viewer's
-// page and summary.json. It is erl.TrainOptions.Report's function for training runs. Each file
+// page and summary.json (with the test scores and the pooled lift). It is erl.TrainOptions.Report's function for training runs. Each file
 // is written whole or not at all; a run with no records yet gets its summary alone.
 func Refresh(dir erl.RunDir, s erl.RunState) error {
 	recs, err := erl.ReadMetrics(dir.Metrics())
@@ -23,7 +23,10 @@ func Refresh(dir erl.RunDir, s erl.RunState) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	sum := Summarize(recs, s)
+	sum, err := SummarizeRun(dir, recs, s)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	if len(recs) > 0 {
 		errs = append(errs, WriteCSV(string(dir), recs), PlotRun(string(dir), recs))

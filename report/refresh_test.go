@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ func tinyConfig(algo string, steps int) erl.Config {
 	cfg.Algo = algo
 	cfg.Switches, _ = erl.AlgoSwitches(algo)
 	cfg.Batch, cfg.Group, cfg.Steps = 3, 2, steps
-	cfg.EvalLevels, cfg.EvalSamples, cfg.EvalEvery = 4, 1, 2
+	cfg.EvalLevels, cfg.TestLevels, cfg.EvalSamples, cfg.EvalEvery = 4, 3, 1, 2
 	cfg.ReflectionLen = 6
 	return cfg
 }
@@ -61,6 +62,10 @@ func TestRefreshAtEveryExit(t *testing.T) {
 	if sum.Status != erl.StatusInterrupted || sum.Step != 2 || sum.Steps != 5 || sum.Last == nil || sum.Last.Step != 2 || sum.Best == nil {
 		t.Errorf("summary %+v, want interrupted after step 2 of 5, last evaluated at step 2", sum)
 	}
+	if sum.Test == nil || sum.Test.Last.Step != 2 || sum.Test.Levels != 3 || sum.Lift == nil || sum.Lift.ToStep > 2 ||
+		!strings.Contains(sum.String(), "test success (sampled) of the best checkpoint") {
+		t.Errorf("summary %+v, %q; want the test scores of the interrupted run and the lift of its 2 steps", sum, sum)
+	}
 	text, err := os.ReadFile(filepath.Join(string(dir), EpisodesTextFile))
 	if err != nil || !strings.Contains(string(text), "=== step 2, task ") {
 		t.Errorf("episodes.txt lacks step 2's episode (%v):\n%s", err, text)
@@ -82,19 +87,63 @@ func TestSummary(t *testing.T) {
 		want  string
 	}{
 		{"nothing yet", nil, erl.RunState{Status: erl.StatusInterrupted, Steps: 1000},
-			"interrupted after 0 of 1000 steps (0s of training); held-out success: not evaluated yet"},
+			"interrupted after 0 of 1000 steps (0s of training); validation success: not evaluated yet"},
 		{"steps without evaluation", []erl.Record{{Step: 1, WallSeconds: 2}, {Step: 2, WallSeconds: 4}},
 			erl.RunState{Status: erl.StatusTimeLimit, Step: 2, Steps: 1000},
-			"time limit after 2 of 1000 steps (4s of training); held-out success: not evaluated yet"},
+			"time limit after 2 of 1000 steps (4s of training); validation success: not evaluated yet"},
 		{"step 0 only", []erl.Record{ev(0, 0.5, 0.25)}, erl.RunState{Status: erl.StatusRunning, Steps: 10},
-			"running: 0 of 10 steps (0s of training); held-out success (sampled) 0.250 at step 0"},
+			"running: 0 of 10 steps (0s of training); validation success (sampled) 0.250 at step 0"},
 		{"best before last", []erl.Record{ev(0, 0, 0.125), ev(50, 0, 0.5), ev(100, 0, 0.25)}, erl.RunState{Status: erl.StatusFinished, Step: 100, Steps: 100},
-			"finished 100 steps (1m40s of training); held-out success (sampled) 0.250 at step 100, best 0.500 at step 50"},
+			"finished 100 steps (1m40s of training); validation success (sampled) 0.250 at step 100, best 0.500 at step 50"},
 		{"failed", []erl.Record{ev(0, 0, 0)}, erl.RunState{Status: erl.StatusFailed, Step: 7, Steps: 9, Err: os.ErrClosed},
-			"failed after 7 of 9 steps (0s of training); held-out success (sampled) 0.000 at step 0; error: file already closed"},
+			"failed after 7 of 9 steps (0s of training); validation success (sampled) 0.000 at step 0; error: file already closed"},
 	} {
 		if got := Summarize(tc.recs, tc.state).String(); got != tc.want {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestPoolLift: the lift pooled over steps is the guided retries' successes less the plain
+// ones', over all the retried attempts, with an interval from the (step, task) clusters; runs
+// that measured no lift have none.
+func TestPoolLift(t *testing.T) {
+	var recs []erl.Record
+	for step := 1; step <= 40; step++ {
+		r := erl.Record{Step: step}
+		if step%4 != 0 { // some steps retry nothing
+			r.RetryTasks = []erl.RetryCount{{Attempts: 4, Guided: 2, Plain: 1}, {Attempts: 2, Guided: 0, Plain: step % 2}}
+		}
+		recs = append(recs, r)
+	}
+	l, ok := PoolLift(recs)
+	// 30 steps, each 6 attempts: guided 2, plain 1 + (1 on odd steps, 20 of the 30).
+	wantLift := (30*2 - 30*1 - 20) / 180.0
+	if !ok || l.Steps != 30 || l.Tasks != 60 || l.Attempts != 180 || l.FromStep != 1 || l.ToStep != 39 ||
+		math.Abs(l.Lift.Value-wantLift) > 1e-12 || math.Abs(l.Guided.Value-60/180.0) > 1e-12 || math.Abs(l.Plain.Value-50/180.0) > 1e-12 {
+		t.Fatalf("pooled %+v, want lift %.4f over 30 steps, 60 tasks, 180 attempts", l, wantLift)
+	}
+	if !(l.Lift.Lo < l.Lift.Value && l.Lift.Value < l.Lift.Hi) || l.Lift.Hi-l.Lift.Lo > 0.2 || !strings.Contains(l.Interval, "bootstrap") {
+		t.Errorf("lift interval %+v (%s)", l.Lift, l.Interval)
+	}
+	if _, ok := PoolLift([]erl.Record{{Step: 1}, {Step: 2}}); ok {
+		t.Error("records without the lift pooled into one")
+	}
+	windows := liftWindows(recs)
+	pooled := 0
+	for _, w := range windows {
+		pooled += w.Steps
+	}
+	if len(windows) < 10 || pooled != 30 {
+		t.Errorf("%d windows pooling %d steps, want the 30 steps that measured the lift in a few windows", len(windows), pooled)
+	}
+	path := filepath.Join(t.TempDir(), LiftPlotFile)
+	if err := PlotLift(path, windows, l); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, path, 600, 400)
+	sum := Summarize(recs, erl.RunState{Status: erl.StatusFinished, Step: 40, Steps: 40})
+	if sum.Lift == nil || !strings.Contains(sum.String(), "reflection lift +0.056 [") {
+		t.Errorf("summary %q, want the pooled lift", sum.String())
 	}
 }

@@ -2,7 +2,9 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,26 +26,50 @@ type Summary struct {
 	// WallSeconds is the training time so far, and EnvSteps the environment actions taken.
 	WallSeconds float64 `json:"wall_s"`
 	EnvSteps    int64   `json:"env_steps"`
-	// Last and Best are the latest held-out evaluation and the best one (by sampled success,
-	// the first of equals); both are absent before the first evaluation.
+	// Last and Best are the latest validation evaluation and the best one (by sampled
+	// success, the first of equals); both are absent before the first evaluation.
 	Last *Evaluation `json:"last_eval,omitempty"`
 	Best *Evaluation `json:"best_eval,omitempty"`
+	// Test is the scoring of the test levels when the run last stopped (test-scores.json):
+	// the figures to report. It is absent before then, and for runs without a test split.
+	Test *erl.TestScores `json:"test,omitempty"`
+	// Lift is the reflection's lift pooled over every step that measured it; absent where none
+	// did.
+	Lift *Lift `json:"reflection_lift,omitempty"`
 	// PeakRSSMB is the training process's peak resident set size, in MiB.
 	PeakRSSMB float64 `json:"peak_rss_mb"`
 	// Error is what stopped a failed run.
 	Error string `json:"error,omitempty"`
 }
 
-// Evaluation is one held-out evaluation of a run.
+// Evaluation is one validation evaluation of a run.
 type Evaluation struct {
 	Step    int     `json:"step"`
 	Greedy  float64 `json:"greedy"`
 	Sampled float64 `json:"sampled"`
 }
 
-// Summarize summarizes the run whose records are recs and whose state is s.
+// SummarizeRun summarizes the run in dir whose records are recs and whose state is s:
+// Summarize, and the test scores the run wrote, if any.
+func SummarizeRun(dir erl.RunDir, recs []erl.Record, s erl.RunState) (Summary, error) {
+	sum := Summarize(recs, s)
+	ts, err := erl.ReadTestScores(dir.TestScores())
+	switch {
+	case err == nil:
+		sum.Test = &ts
+	case !errors.Is(err, fs.ErrNotExist):
+		return sum, err
+	}
+	return sum, nil
+}
+
+// Summarize summarizes the run whose records are recs and whose state is s, from the records
+// alone (no test scores).
 func Summarize(recs []erl.Record, s erl.RunState) Summary {
 	sum := Summary{Status: s.Status, Step: s.Step, Steps: s.Steps}
+	if l, ok := PoolLift(recs); ok {
+		sum.Lift = &l
+	}
 	if s.Err != nil {
 		sum.Error = s.Err.Error()
 	}
@@ -62,7 +88,7 @@ func Summarize(recs []erl.Record, s erl.RunState) Summary {
 	return sum
 }
 
-// String says in one line where the run stands, and what its held-out evaluations say.
+// String says in one line where the run stands, and what its evaluations and its lift say.
 func (s Summary) String() string {
 	var b strings.Builder
 	switch s.Status {
@@ -75,12 +101,22 @@ func (s Summary) String() string {
 	}
 	fmt.Fprintf(&b, " (%s of training)", time.Duration(s.WallSeconds*float64(time.Second)).Round(time.Second))
 	if s.Last == nil {
-		b.WriteString("; held-out success: not evaluated yet")
+		b.WriteString("; validation success: not evaluated yet")
 	} else {
-		fmt.Fprintf(&b, "; held-out success (sampled) %.3f at step %d", s.Last.Sampled, s.Last.Step)
+		fmt.Fprintf(&b, "; validation success (sampled) %.3f at step %d", s.Last.Sampled, s.Last.Step)
 		if s.Best.Sampled > s.Last.Sampled {
 			fmt.Fprintf(&b, ", best %.3f at step %d", s.Best.Sampled, s.Best.Step)
 		}
+	}
+	if t := s.Test; t != nil {
+		fmt.Fprintf(&b, "; test success (sampled) of the best checkpoint (step %d) %.3f [%.3f, %.3f]",
+			t.Best.Step, t.Best.Sampled.Success, t.Best.Sampled.Lo, t.Best.Sampled.Hi)
+		if t.Last.Step != s.Step {
+			fmt.Fprintf(&b, ", scored when the run stopped after step %d", t.Last.Step)
+		}
+	}
+	if l := s.Lift; l != nil {
+		fmt.Fprintf(&b, "; reflection lift %+.3f [%+.3f, %+.3f] over %d retries", l.Lift.Value, l.Lift.Lo, l.Lift.Hi, l.Attempts)
 	}
 	if s.Error != "" {
 		fmt.Fprintf(&b, "; error: %s", s.Error)

@@ -39,6 +39,9 @@ type viewData struct {
 	Config   json.RawMessage `json:"config"`
 	Metrics  []erl.Record    `json:"metrics"`
 	Episodes []erl.Episode   `json:"episodes"`
+	// Lift is the reflection's lift pooled over windows of steps (none where the run did not
+	// measure it).
+	Lift []Lift `json:"lift"`
 	// Legend gives, for each environment, the symbols of its boards.
 	Legend map[string][]legendEntry `json:"legend"`
 }
@@ -69,7 +72,7 @@ func legends() map[string][]legendEntry {
 
 // View writes to w the viewer's page of the run in dir, whose records are recs and eps and
 // whose summary is sum: the curves of its metrics (success, the loss and its terms, the lift
-// of reflection where the run reflects, peak memory) and a browser of its episodes, filtered
+// of reflection where the run measured it, peak memory) and a browser of its episodes, filtered
 // by step and outcome, each played back move by move on a drawn board.
 func View(w io.Writer, dir erl.RunDir, recs []erl.Record, eps []erl.Episode, sum Summary) error {
 	abs, err := filepath.Abs(string(dir))
@@ -84,7 +87,10 @@ func View(w io.Writer, dir erl.RunDir, recs []erl.Record, eps []erl.Episode, sum
 		cfg = []byte("null")
 	}
 	data := viewData{Name: filepath.Base(abs), Summary: sum, Headline: sum.String(), Config: cfg,
-		Metrics: recs, Episodes: eps, Legend: legends()}
+		Metrics: recs, Episodes: eps, Lift: liftWindows(recs), Legend: legends()}
+	if data.Lift == nil {
+		data.Lift = []Lift{}
+	}
 	if data.Metrics == nil {
 		data.Metrics = []erl.Record{}
 	}

@@ -126,7 +126,7 @@ func TestViewInBrowser(t *testing.T) {
 	if got := b.text("#headline"); !strings.HasPrefix(got, "finished 30 steps") {
 		t.Errorf("headline %q", got)
 	}
-	// Four charts: success, loss, reflection lift (the run reflects), memory.
+	// Four charts: success, loss, reflection lift (the run measured it), memory.
 	for _, c := range []struct {
 		selector string
 		want     int
@@ -135,7 +135,8 @@ func TestViewInBrowser(t *testing.T) {
 		{"#chart-success path.series", 4},
 		{"#chart-success circle.mark", 2 * 11}, // greedy and sampled at steps 0, 3, ..., 30
 		{"#chart-loss path.series", 4},
-		{"#chart-lift path.series", 1},
+		{"#chart-lift path.series", 3}, // the lift, the guided and the plain retries' success
+		{"#chart-lift path.band", 1},   // the lift's interval
 		{"#chart-rss path.series", 1},
 		{"#episode-list tr", 3},
 	} {

@@ -52,7 +52,7 @@ func run(size model.Size, limit time.Duration, batch int, lr float64, levels, ev
 	if err != nil {
 		return err
 	}
-	held, err := erl.HeldOutTasks(cfg)
+	held, _, err := erl.Splits(cfg) // the validation levels of a run of this seed
 	if err != nil {
 		return err
 	}

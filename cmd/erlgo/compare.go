@@ -14,19 +14,29 @@ import (
 )
 
 const compareDoc = `
-Compares training runs: prints a table of each run's length, cost, final and best held-out
+Compares training runs: prints a table of each run's length, cost, final and best validation
 success and late training success before and after reflection, and writes one figure of
-held-out success (sampled; greedy where a run, or one run of a group, has no sampled
+validation success (sampled; greedy where a run, or one run of a group, has no sampled
 evaluation) against training steps, environment steps and wall-clock minutes. Runs are named
 by their directory's base name; runs whose names collide are named by the algorithm in their
 config.json, then by path.
 
+Where runs have test scores (test-scores.json: their best and last checkpoints scored on their
+test levels when they stopped) or measured the reflection's lift, a second table gives each
+group's test success of the best checkpoints (one run: with its 95% interval, a bootstrap over
+levels; several: mean and range), the lift pooled over its runs (with its 95% interval, a
+bootstrap over the retried tasks), and a third the test success by optimal solution length.
+Report these: the validation levels chose the best checkpoints.
+
 Runs given the same name, by --names (erl,erl,erl,rlvr,rlvr,rlvr) or by --group-by-algo, form a
 group, seeds of one configuration say. A group of several runs is drawn as the mean of their
-held-out success, over the steps, environment steps or minutes that all of them reach, with a
+validation success, over the steps, environment steps or minutes that all of them reach, with a
 band from their minimum to their maximum; the table then has a row a group: the number of runs,
-their mean length and cost, and the mean and range (min–max) of their final and best held-out
-success. Every run of such a group must have a held-out evaluation.`
+their mean length and cost, and the mean and range (min–max) of their final and best validation
+success. Every run of such a group must have a validation evaluation.
+
+With --json standard output is one JSON object, {"groups": [...]}, each group with its runs,
+their test scores and lifts (see the second table); the tables go to standard error.`
 
 // runCompare is the compare command.
 func runCompare(sio stdio, args []string) error {
@@ -34,7 +44,8 @@ func runCompare(sio stdio, args []string) error {
 	out := fs.String("out", "compare.png", "figure `FILE` (PNG)")
 	names := fs.String("names", "", "comma-separated run `NAMES`, one per RUN_DIR; runs of one name form a group")
 	byAlgo := fs.Bool("group-by-algo", false, "name each run by the algorithm in its config.json, so that the runs of each algorithm form a group")
-	baseline := fs.String("baseline", "", "dashed reference lines, `NAME=SUCCESS[,...]` (e.g. random=0.027 from erlgo eval --random)")
+	baseline := fs.String("baseline", "", "dashed reference lines, `NAME=SUCCESS[,...]` (e.g. random=0.023 from erlgo eval --random)")
+	asJSON := fs.Bool("json", false, "write the groups, their test scores and lifts as one JSON object on standard output (the tables on standard error)")
 
 	dirs, err := parseFlagsAndArgs(fs, args, sio)
 	if err != nil {
@@ -75,6 +86,12 @@ func runCompare(sio stdio, args []string) error {
 			return err
 		}
 		runs[i] = report.Run{Name: dir, Records: recs}
+		switch ts, err := erl.ReadTestScores(erl.RunDir(dir).TestScores()); {
+		case err == nil:
+			runs[i].Test = &ts
+		case !errors.Is(err, os.ErrNotExist):
+			return err
+		}
 	}
 	if *byAlgo {
 		runNames = make([]string, len(dirs))
@@ -99,11 +116,16 @@ func runCompare(sio stdio, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprint(sio.out, table)
+	reports := report.CompareReports(groups)
+	tables := tableWriter(sio, *asJSON)
+	fmt.Fprint(tables, table+report.TestTable(reports))
 	if err := report.PlotCompareGroups(*out, groups, baselines...); err != nil {
 		return err
 	}
 	fmt.Fprintf(sio.err, "wrote %s\n", *out)
+	if *asJSON {
+		return writeJSON(sio, map[string]any{"groups": reports})
+	}
 	return nil
 }
 

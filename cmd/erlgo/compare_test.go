@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"image/png"
 	"io"
 	"os"
@@ -11,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/report"
 )
 
 // writeRun makes a run directory under root with steps records and, if algo is not empty, a
@@ -271,5 +274,49 @@ func checkPNG(t *testing.T, path string) {
 	defer f.Close()
 	if _, err := png.Decode(f); err != nil {
 		t.Errorf("%s: %v", path, err)
+	}
+}
+
+// TestCompareTestScores: runs with test scores and a measured lift get the tables of test
+// success and lift, and --json writes them, the tables going to standard error.
+func TestCompareTestScores(t *testing.T) {
+	root := t.TempDir()
+	var dirs []string
+	for i, sampled := range []float64{0.25, 0.5} {
+		dir := writeRun(t, root, fmt.Sprintf("erl-s%d", i+1), "erl", 6)
+		ev := erl.Evaluation{Sampled: erl.Score{Success: sampled, N: 40, Levels: 10, Lo: sampled - 0.1, Hi: sampled + 0.1},
+			ByLength: []erl.LengthScore{{Moves: 3, Sampled: erl.Score{Success: sampled, N: 40, Levels: 10}}}}
+		ts := erl.TestScores{Levels: 10, Last: erl.CheckpointScore{Step: 6, Evaluation: ev}, Best: erl.CheckpointScore{Step: 4, Evaluation: ev}}
+		raw, _ := json.Marshal(ts)
+		if err := os.WriteFile(erl.RunDir(dir).TestScores(), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+	}
+	figure := filepath.Join(root, "cmp.png")
+	var stdout, stderr bytes.Buffer
+	if code := run(append([]string{"compare", "--out", figure}, dirs...), stdio{out: &stdout, err: &stderr}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"0.250 [0.150, 0.350]", "0.500 [0.400, 0.600]", "3 moves"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("compare's tables lack %q:\n%s", want, stdout.String())
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	args := append([]string{"compare", "--out", figure, "--names", "erl,erl", "--json"}, dirs...)
+	if code := run(args, stdio{out: &stdout, err: &stderr}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var res struct {
+		Groups []report.GroupReport `json:"groups"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil || len(res.Groups) != 1 || res.Groups[0].Sampled == nil ||
+		res.Groups[0].Sampled.Mean != 0.375 || len(res.Groups[0].Runs) != 2 || res.Groups[0].Runs[1].Test == nil {
+		t.Fatalf("compare --json: %v, %q; want one group of two runs with test scores, mean 0.375", err, stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "0.375 (0.250–0.500)") {
+		t.Errorf("the tables did not go to standard error:\n%s", stderr.String())
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/erlgo/erlgo/envs"
+	"github.com/erlgo/erlgo/erl"
 )
 
 const levelsDoc = `
@@ -21,7 +23,11 @@ writes them as JSON lines, one level a line:
 Sokoban levels follow the paper: sides 6 to 8, border walls, one box, one goal, optimal
 solution at most 8 moves (its test split has sides 7 and 8: --min-side 7). FrozenLake levels
 follow the reference implementation: sides 2 to 9, tiles frozen with a probability drawn in
-[0.6, 0.85], kept only if its depth-limited search finds the goal within 6 moves.`
+[0.6, 0.85], kept only if its depth-limited search finds the goal within 6 moves.
+
+--split test (or validation) writes instead the test (or validation) levels that a training run
+of --seed generates with the default settings (--n of them, 256 and 128 by default), as
+erlgo eval scores a checkpoint on when it is given no --levels.`
 
 // runLevels implements erlgo levels.
 func runLevels(sio stdio, args []string) error {
@@ -33,8 +39,30 @@ func runLevels(sio stdio, args []string) error {
 	minSide := fs.Int("min-side", 0, "smallest board side (0: the environment's default, sokoban 6, frozenlake 2)")
 	maxSide := fs.Int("max-side", 0, "largest board side (0: the environment's default, sokoban 8, frozenlake 9)")
 	maxMoves := fs.Int("max-moves", 0, "longest optimal solution kept (0: the paper's, 8 for sokoban, 6 for frozenlake); smaller gives easier levels")
+	split := fs.String("split", "", "write a training run's `SPLIT` of levels: test or validation")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
+	}
+	if *split != "" {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["min-side"] || set["max-side"] || set["max-moves"] {
+			return usagef("--split gives a training run's levels, of the paper's distribution: --min-side, --max-side and --max-moves do not apply")
+		}
+		if *split != splitTest && *split != splitValidation {
+			return usagef("--split %q: want test or validation", *split)
+		}
+		cfg := erl.DefaultConfig()
+		cfg.Env, cfg.Seed = *env, *seed
+		count := 0 // the run's
+		if set["n"] {
+			count = *n
+		}
+		tasks, _, err := evalLevels(cfg, "", *split, count, 1)
+		if err != nil {
+			return err
+		}
+		return writeLevelFile(sio, *out, tasks, fmt.Sprintf("%s %s levels of a training run of seed %d", *env, *split, *seed))
 	}
 	if *n < 1 {
 		return usagef("--n %d: give at least 1 level", *n)
@@ -59,13 +87,19 @@ func runLevels(sio stdio, args []string) error {
 		}
 	}
 	bar.finish()
-	if *out == "-" {
+	return writeLevelFile(sio, *out, tasks, *env+" levels")
+}
+
+// writeLevelFile writes tasks, what they are in words, to the file out, or standard output for
+// "-".
+func writeLevelFile(sio stdio, out string, tasks []envs.Task, what string) error {
+	if out == "-" {
 		return envs.EncodeLevels(sio.out, tasks)
 	}
-	if err := envs.WriteLevels(*out, tasks); err != nil {
+	if err := envs.WriteLevels(out, tasks); err != nil {
 		return err
 	}
-	fmt.Fprintf(sio.err, "wrote %d %s levels to %s\n", len(tasks), *env, *out)
+	fmt.Fprintf(sio.err, "wrote %d %s to %s\n", len(tasks), what, out)
 	return nil
 }
 

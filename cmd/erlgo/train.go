@@ -26,8 +26,14 @@ Trains a policy with ERL (or RLVR, or an ablation) and writes the run into --out
 metrics.jsonl (a line a step, and one for step 0, the initial policy's evaluation),
 episodes.jsonl (every attempt of each evaluated step), checkpoints (last, best, and every
 --checkpoint-every steps), and what is drawn from them at every evaluation and whenever the run
-stops: metrics.csv, success.png and loss.png, episodes.txt, summary.json and view.html (open
-it in a browser). With no flags it trains ERL on Sokoban with the small model on the CPU.
+stops: metrics.csv, success.png, loss.png and lift.png, episodes.txt, summary.json and
+view.html (open it in a browser). With no flags it trains ERL on Sokoban with the small model
+on the CPU.
+
+Two splits of levels, disjoint and never trained on, are written as validation.jsonl and
+test.jsonl: the validation levels are scored every --eval-every steps and choose
+best.safetensors; the test levels are scored only when the run stops, on the last and the best
+checkpoint, into test-scores.json: the figures to report.
 
 Settings come from the defaults, then --config FILE (JSON or YAML, the keys of config.json),
 then the flags given.
@@ -82,13 +88,18 @@ func runTrain(sio stdio, args []string) error {
 	group := fs.Int("group", def.Group, "attempts per task (GRPO group)")
 	seed := fs.Uint64("seed", def.Seed, "seed of levels, initial weights and sampling")
 	device := fs.String("device", def.Device, "cpu or cuda")
-	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on held-out levels every `N` steps (and before the first, and after the last)")
-	evalLevels := fs.Int("eval-levels", def.EvalLevels, "number of held-out levels")
+	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on the validation levels every `N` steps (and before the first, and after the last)")
+	valLevels := fs.Int("val-levels", def.EvalLevels, "number of generated validation levels (they choose the best checkpoint)")
+	oldValLevels := fs.Int("eval-levels", def.EvalLevels, "the old name of --val-levels")
+	testLevels := fs.Int("test-levels", def.TestLevels, "number of generated test levels, scored when the run stops (0: no test split)")
 	checkpointEvery := fs.Int("checkpoint-every", def.CheckpointEvery, "keep a numbered checkpoint every `N` steps (0: only last and best)")
-	evalFile := fs.String("eval-levels-file", "", "held-out levels `FILE` (JSONL) instead of generated ones")
+	valFile := fs.String("val-levels-file", "", "validation levels `FILE` (JSONL) instead of generated ones")
+	oldValFile := fs.String("eval-levels-file", "", "the old name of --val-levels-file")
+	testFile := fs.String("test-levels-file", "", "test levels `FILE` (JSONL) instead of generated ones")
+	measureLift := fs.Bool("measure-lift", def.MeasureLift, "beside each reflection-guided retry, play a plain retry (not trained on) and log the reflection's lift; --measure-lift=false leaves it out")
 	trainFile := fs.String("train-levels-file", "", "train on the levels of `FILE` (JSONL) instead of generated ones")
 	curriculum := fs.String("curriculum", def.Curriculum, "generated training levels: "+strings.Join(erl.Curricula, ", ")+
-		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; adaptive: lengths the policy\nsolves about half the time; held-out levels keep the paper's distribution)")
+		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; adaptive: lengths the policy\nsolves about half the time; validation and test levels keep the paper's distribution)")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
 	resume := fs.String("resume", "", "continue the run saved in `CKPT` (with it, only --steps, --time, --out and --overwrite may be given)")
@@ -109,9 +120,12 @@ func runTrain(sio stdio, args []string) error {
 		"steps": func() { cfg.Steps = *steps }, "time": func() { cfg.Time = erl.Duration(*limit) },
 		"batch": func() { cfg.Batch = *batch }, "group": func() { cfg.Group = *group },
 		"seed": func() { cfg.Seed = *seed }, "device": func() { cfg.Device = *device },
-		"eval-every": func() { cfg.EvalEvery = *evalEvery }, "eval-levels": func() { cfg.EvalLevels = *evalLevels },
+		"eval-every": func() { cfg.EvalEvery = *evalEvery },
+		"val-levels": func() { cfg.EvalLevels = *valLevels }, "eval-levels": func() { cfg.EvalLevels = *oldValLevels },
+		"test-levels": func() { cfg.TestLevels = *testLevels }, "measure-lift": func() { cfg.MeasureLift = *measureLift },
 		"checkpoint-every": func() { cfg.CheckpointEvery = *checkpointEvery },
-		"eval-levels-file": func() { cfg.EvalFile = *evalFile }, "lr": func() { cfg.Optim.LR = *lr },
+		"val-levels-file":  func() { cfg.EvalFile = *valFile }, "eval-levels-file": func() { cfg.EvalFile = *oldValFile },
+		"test-levels-file": func() { cfg.TestFile = *testFile }, "lr": func() { cfg.Optim.LR = *lr },
 		"curriculum": func() { cfg.Curriculum = *curriculum },
 		"train-levels-file": func() {
 			cfg.TrainFile = *trainFile
@@ -125,6 +139,11 @@ func runTrain(sio stdio, args []string) error {
 				cfg.Switches = sw
 			} // else Validate names the algorithm
 		},
+	}
+	for _, names := range [][2]string{{"val-levels", "eval-levels"}, {"val-levels-file", "eval-levels-file"}} {
+		if set[names[0]] && set[names[1]] {
+			return usagef("--%s and --%s are the same setting (the second its old name): give one", names[0], names[1])
+		}
 	}
 	for name, f := range apply {
 		if set[name] {
@@ -170,6 +189,14 @@ func runTrain(sio stdio, args []string) error {
 	}
 	fmt.Fprintf(sio.err, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
 		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
+	test := fmt.Sprintf("%d test levels (scored when the run stops)", len(t.TestTasks))
+	if len(t.TestTasks) == 0 {
+		test = "no test split (--test-levels 0)"
+	}
+	fmt.Fprintf(sio.err, "%d validation levels (they choose the best checkpoint), %s; training never sees them\n", len(t.ValTasks), test)
+	if t.SplitLevelsDropped > 0 {
+		fmt.Fprintf(sio.err, "%s: %d of its levels are validation or test levels, and are not trained on\n", t.Config.TrainFile, t.SplitLevelsDropped)
+	}
 	if t.StepsDone > 0 {
 		fmt.Fprintf(sio.err, "resuming after step %d\n", t.StepsDone)
 	}

@@ -45,7 +45,10 @@ func runView(sio stdio, args []string) error {
 	}
 	sum, err := report.ReadSummary(string(dir))
 	if errors.Is(err, fs.ErrNotExist) { // a run of an older erlgo: no status, but its steps
-		sum = report.Summarize(recs, erl.RunState{Step: recs[len(recs)-1].Step, Steps: configSteps(string(dir))})
+		state := erl.RunState{Step: recs[len(recs)-1].Step, Steps: configSteps(string(dir))}
+		if sum, err = report.SummarizeRun(dir, recs, state); err != nil {
+			return err
+		}
 	} else if err != nil {
 		return err
 	}

@@ -1,0 +1,216 @@
+package report
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/erlgo/erlgo/erl"
+)
+
+// GroupReport is what a comparison says of a group of runs (one run is a group of one) beyond
+// its curves: the test scores of its runs' best checkpoints and the reflection's lift. It is
+// what erlgo compare --json writes, a GroupReport a group.
+type GroupReport struct {
+	Name string      `json:"name"`
+	Runs []RunReport `json:"runs"`
+	// TestRuns is the number of runs with test scores; Sampled and Greedy the mean, minimum
+	// and maximum over them of their best checkpoint's test success; ByLength the same by
+	// optimal solution length. All are absent where no run has test scores.
+	TestRuns int           `json:"test_runs"`
+	Sampled  *Spread       `json:"test_sampled,omitempty"`
+	Greedy   *Spread       `json:"test_greedy,omitempty"`
+	ByLength []LengthGroup `json:"test_by_length,omitempty"`
+	// Lift is the reflection's lift pooled over the retried tasks of every run of the group;
+	// absent where none measured it.
+	Lift *Lift `json:"reflection_lift,omitempty"`
+}
+
+// RunReport is one run of a GroupReport.
+type RunReport struct {
+	Name string `json:"name"`
+	// Steps is the number of steps done; ValSampled and ValBest its last and best validation
+	// success (sampled), absent where it was never evaluated.
+	Steps      int      `json:"steps"`
+	ValSampled *float64 `json:"last_validation_sampled,omitempty"`
+	ValBest    *float64 `json:"best_validation_sampled,omitempty"`
+	// Test is the run's test-scores.json, absent where it has none (a run of an erlgo before
+	// the test split, or one still running).
+	Test *erl.TestScores `json:"test,omitempty"`
+	Lift *Lift           `json:"reflection_lift,omitempty"`
+}
+
+// Spread is the mean, minimum and maximum of a figure over runs.
+type Spread struct {
+	Mean float64 `json:"mean"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+// LengthGroup is a group's test success (best checkpoint, sampled) at levels of one optimal
+// solution length: the mean over its runs, and the levels of that length in all their test
+// splits.
+type LengthGroup struct {
+	Moves   int     `json:"moves"`
+	Levels  int     `json:"levels"`
+	Sampled float64 `json:"sampled_mean"`
+}
+
+// CompareReports returns the GroupReport of each group.
+func CompareReports(groups []Group) []GroupReport {
+	out := make([]GroupReport, len(groups))
+	for i, g := range groups {
+		gr := GroupReport{Name: g.Name}
+		var sampled, greedy []float64
+		var pooled []erl.Record
+		byLength := map[int]*lengthSum{}
+		for _, r := range g.Runs {
+			rr := RunReport{Name: r.Name, Test: r.Test}
+			if len(r.Records) > 0 {
+				rr.Steps = r.Records[len(r.Records)-1].Step
+			}
+			if v, ok := lastOf(r.Records, evalSampled); ok {
+				rr.ValSampled = &v
+			}
+			if v, _, ok := bestOf(r.Records, evalSampled); ok {
+				rr.ValBest = &v
+			}
+			if l, ok := PoolLift(r.Records); ok {
+				rr.Lift = &l
+			}
+			pooled = append(pooled, r.Records...)
+			if t := r.Test; t != nil {
+				sampled, greedy = append(sampled, t.Best.Sampled.Success), append(greedy, t.Best.Greedy.Success)
+				for _, l := range t.Best.ByLength {
+					b := byLength[l.Moves]
+					if b == nil {
+						b = &lengthSum{}
+						byLength[l.Moves] = b
+					}
+					b.levels, b.sum, b.runs = b.levels+l.Sampled.Levels, b.sum+l.Sampled.Success, b.runs+1
+				}
+			}
+			gr.Runs = append(gr.Runs, rr)
+		}
+		gr.TestRuns = len(sampled)
+		if len(sampled) > 0 {
+			gr.Sampled, gr.Greedy = spread(sampled), spread(greedy)
+			for _, moves := range slices.Sorted(maps.Keys(byLength)) {
+				b := byLength[moves]
+				gr.ByLength = append(gr.ByLength, LengthGroup{Moves: moves, Levels: b.levels, Sampled: b.sum / float64(b.runs)})
+			}
+		}
+		if l, ok := PoolLift(pooled); ok {
+			gr.Lift = &l
+		}
+		out[i] = gr
+	}
+	return out
+}
+
+func spread(vs []float64) *Spread {
+	m, _ := average(vs)
+	return &Spread{Mean: m, Min: slices.Min(vs), Max: slices.Max(vs)}
+}
+
+// lengthSum adds up the test success of runs at levels of one length.
+type lengthSum struct {
+	levels int
+	sum    float64
+	runs   int
+}
+
+// TestTable returns the comparison's tables of test success and of the reflection's lift, one
+// row a group, and of test success by optimal solution length; "" where no run of any group
+// has test scores or a lift. A group of one run shows its best checkpoint's test success with
+// its 95% interval (bootstrap over levels); a larger group the mean and range over its runs.
+func TestTable(reports []GroupReport) string {
+	test, lift := false, false
+	for _, g := range reports {
+		test, lift = test || g.TestRuns > 0, lift || g.Lift != nil
+	}
+	if !test && !lift {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "group\ttest runs\ttest levels\tbest at step\ttest sampled (best)\ttest greedy (best)\treflection lift\tretries")
+	for _, g := range reports {
+		levels, at, sampled, greedy := "-", "-", "-", "-"
+		switch {
+		case g.TestRuns == 1 && len(g.Runs) == 1:
+			t := g.Runs[0].Test
+			levels, at = fmt.Sprint(t.Levels), fmt.Sprint(t.Best.Step)
+			sampled = fmt.Sprintf("%.3f [%.3f, %.3f]", t.Best.Sampled.Success, t.Best.Sampled.Lo, t.Best.Sampled.Hi)
+			greedy = fmt.Sprintf("%.3f [%.3f, %.3f]", t.Best.Greedy.Success, t.Best.Greedy.Lo, t.Best.Greedy.Hi)
+		case g.TestRuns > 0:
+			var n []string
+			for _, r := range g.Runs {
+				if r.Test != nil {
+					n = append(n, fmt.Sprint(r.Test.Levels))
+				}
+			}
+			levels = strings.Join(slices.Compact(n), ",")
+			sampled = fmt.Sprintf("%.3f (%.3f–%.3f)", g.Sampled.Mean, g.Sampled.Min, g.Sampled.Max)
+			greedy = fmt.Sprintf("%.3f (%.3f–%.3f)", g.Greedy.Mean, g.Greedy.Min, g.Greedy.Max)
+		}
+		liftText, retries := "-", "-"
+		if l := g.Lift; l != nil {
+			liftText, retries = fmt.Sprintf("%+.3f [%+.3f, %+.3f]", l.Lift.Value, l.Lift.Lo, l.Lift.Hi), fmt.Sprint(l.Attempts)
+		}
+		fmt.Fprintf(tw, "%s\t%d of %d\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, g.TestRuns, len(g.Runs), levels, at, sampled, greedy, liftText, retries)
+	}
+	tw.Flush()
+	b.WriteString("test: the best checkpoint of each run (chosen on validation), 95% intervals from a bootstrap over levels;\n" +
+		"a group of several runs: mean (min–max) over them. Lift: guided second attempt − plain retry, at the same\n" +
+		"retried attempts, pooled over the runs' steps, 95% interval from a bootstrap over the retried tasks.\n")
+	if !test {
+		return b.String()
+	}
+	var lengths []int
+	for _, g := range reports {
+		for _, l := range g.ByLength {
+			lengths = append(lengths, l.Moves)
+		}
+	}
+	lengths = slices.Compact(slices.Sorted(slices.Values(lengths)))
+	b.WriteString("\ntest sampled (best) by optimal solution length: success (mean over a group's runs) and the levels of that length\n")
+	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	header := "group"
+	for _, m := range lengths {
+		header += "\t" + lengthName(m)
+	}
+	fmt.Fprintln(tw, header)
+	for _, g := range reports {
+		if g.TestRuns == 0 {
+			continue
+		}
+		row := g.Name
+		for _, m := range lengths {
+			cell := "-"
+			for _, l := range g.ByLength {
+				if l.Moves == m {
+					cell = fmt.Sprintf("%.3f (%d)", l.Sampled, l.Levels)
+				}
+			}
+			row += "\t" + cell
+		}
+		fmt.Fprintln(tw, row)
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// lengthName heads the column of levels of an optimal solution of moves moves.
+func lengthName(moves int) string {
+	switch moves {
+	case 0:
+		return "none ≤ budget"
+	case 1:
+		return "1 move"
+	}
+	return fmt.Sprintf("%d moves", moves)
+}

@@ -1,0 +1,79 @@
+package report
+
+import (
+	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/stats"
+)
+
+// LiftMethod says how a Lift's intervals are made.
+const LiftMethod = "95% interval, percentile bootstrap over the retried tasks of every step pooled " +
+	"(2000 resamples of the (step, task) pairs with replacement, fixed seed): a task's retries share its level"
+
+// Lift is the reflection's lift pooled over steps of a run (or of several runs): the success
+// of the guided second attempts and of the plain retries at the same retried attempts
+// (erl.Record.SuccessPlain), and their difference, each with its 95% interval.
+type Lift struct {
+	// FromStep and ToStep are the first and last step pooled; Steps how many measured the lift.
+	FromStep int `json:"from_step"`
+	ToStep   int `json:"to_step"`
+	Steps    int `json:"steps"`
+	// Attempts is the number of retried attempts, Tasks the number of (step, task) pairs they
+	// were at: the unit the bootstrap resamples.
+	Attempts int            `json:"attempts"`
+	Tasks    int            `json:"tasks"`
+	Lift     stats.Estimate `json:"lift"`
+	Guided   stats.Estimate `json:"guided"`
+	Plain    stats.Estimate `json:"plain"`
+	Interval string         `json:"interval"`
+}
+
+// PoolLift pools the lift over the records that measured it, the retried tasks of each step
+// the clusters. ok is false where none did (RLVR, a run without Config.MeasureLift, a run of
+// an older erlgo).
+func PoolLift(recs []erl.Record) (l Lift, ok bool) {
+	var diff, guided, plain []stats.Cluster
+	for _, r := range recs {
+		if len(r.RetryTasks) == 0 {
+			continue
+		}
+		if l.Steps == 0 {
+			l.FromStep = r.Step
+		}
+		l.ToStep = r.Step
+		l.Steps++
+		for _, c := range r.RetryTasks {
+			n := float64(c.Attempts)
+			diff = append(diff, stats.Cluster{Sum: float64(c.Guided - c.Plain), N: n})
+			guided = append(guided, stats.Cluster{Sum: float64(c.Guided), N: n})
+			plain = append(plain, stats.Cluster{Sum: float64(c.Plain), N: n})
+			l.Attempts += c.Attempts
+		}
+	}
+	if l.Steps == 0 {
+		return Lift{}, false
+	}
+	l.Tasks = len(diff)
+	l.Lift = stats.Bootstrap(diff, stats.Resamples, stats.Seed)
+	l.Guided = stats.Bootstrap(guided, stats.Resamples, stats.Seed)
+	l.Plain = stats.Bootstrap(plain, stats.Resamples, stats.Seed)
+	l.Interval = LiftMethod
+	return l, true
+}
+
+// liftWindows pools the lift over consecutive windows of the records that measured it, about
+// runPlotWindows of them, for plotting the lift along a run.
+func liftWindows(recs []erl.Record) []Lift {
+	var measured []erl.Record
+	for _, r := range recs {
+		if len(r.RetryTasks) > 0 {
+			measured = append(measured, r)
+		}
+	}
+	window := max(1, len(measured)/runPlotWindows)
+	var out []Lift
+	for from := 0; from < len(measured); from += window {
+		l, _ := PoolLift(measured[from:min(from+window, len(measured))])
+		out = append(out, l)
+	}
+	return out
+}
