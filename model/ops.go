@@ -16,6 +16,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
@@ -45,6 +46,11 @@ type backend[T float] struct {
 	downloadIndex func(dst, src []int32)
 	zero          func(x []T)
 	copy          func(dst, src []T) // both in the backend's memory
+	// free and freeIndex, where not nil, take back memory that alloc and allocIndex gave: a
+	// device's pool. A tensor's memory goes back when the tensor is garbage, so code that
+	// works on a tensor's data keeps the tensor.
+	free      func(x []T)
+	freeIndex func(x []int32)
 
 	gemm                     func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 	addBias                  func(x, bias []T, N, C int)
@@ -134,14 +140,22 @@ func withHostMemory[T float](be *backend[T]) *backend[T] {
 
 // newTensor returns a zeroed tensor in the backend's memory.
 func (be *backend[T]) newTensor(shape ...int) *tensor.Dense {
-	n := tensor.Shape(shape).TotalSize()
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.alloc(n)), tensor.WithEngine(engine[T]{be}))
+	data := be.alloc(tensor.Shape(shape).TotalSize())
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data), tensor.WithEngine(engine[T]{be}))
+	if be.free != nil {
+		runtime.AddCleanup(t, be.free, data)
+	}
+	return t
 }
 
 // newIndexTensor returns a zeroed int32 tensor in the backend's memory.
 func (be *backend[T]) newIndexTensor(shape ...int) *tensor.Dense {
-	n := tensor.Shape(shape).TotalSize()
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.allocIndex(n)), tensor.WithEngine(engine[T]{be}))
+	data := be.allocIndex(tensor.Shape(shape).TotalSize())
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data), tensor.WithEngine(engine[T]{be}))
+	if be.freeIndex != nil {
+		runtime.AddCleanup(t, be.freeIndex, data)
+	}
+	return t
 }
 
 // opSerial makes every op instance hash differently: Gorgonia merges nodes whose op and

@@ -47,7 +47,7 @@ __device__ __forceinline__ void softmax(float* s, int n, float* fred, double* dr
 // probability, 0 for keys the query does not see.
 extern "C" __global__ void attention_forward(float* out, float* att, const float* qkv, const int* lens, int T, int C,
                                              int NH, float scale) {
-  extern __shared__ float s[];
+  DYNAMIC_SHARED(float, s);
   __shared__ float q[ATTENTION_MAX_HEAD], fred[32];
   __shared__ double dred[32];
   const int i = blockIdx.x, bh = blockIdx.y, b = bh / NH, h = bh % NH, hd = C / NH;
@@ -73,7 +73,7 @@ extern "C" __global__ void attention_forward(float* out, float* att, const float
 // dQ = scale·dS·K into the q part of dqkv.
 extern "C" __global__ void attention_backward_query(float* dqkv, float* ds, const float* dout, const float* qkv,
                                                     const float* att, const int* lens, int T, int C, int NH, float scale) {
-  extern __shared__ float s[];
+  DYNAMIC_SHARED(float, s);
   __shared__ float dO[ATTENTION_MAX_HEAD];
   __shared__ double dred[32];
   const int i = blockIdx.x, bh = blockIdx.y, b = bh / NH, h = bh % NH, hd = C / NH;
@@ -133,7 +133,7 @@ extern "C" __global__ void attention_backward_key(float* dqkv, const float* ds, 
 // kc and vc (B,capacity,C) of which the first lens[b] rows are attended; out is (B,C).
 extern "C" __global__ void attention_step(float* out, const float* qkv, const float* kc, const float* vc, const int* lens,
                                           int capacity, int C, int NH, float scale) {
-  extern __shared__ float s[];
+  DYNAMIC_SHARED(float, s);
   __shared__ float q[ATTENTION_MAX_HEAD], fred[32];
   __shared__ double dred[32];
   const int bh = blockIdx.x, b = bh / NH, h = bh % NH, hd = C / NH;

@@ -26,11 +26,14 @@ func (e blasError) Error() string {
 	return fmt.Sprintf("%s (%d)", C.GoString(C.cublasGetStatusName(C.cublasStatus_t(e))), int(e))
 }
 
-func blasCheck(call string, s C.cublasStatus_t) {
+func blasResult(s C.cublasStatus_t) error {
 	if s != C.CUBLAS_STATUS_SUCCESS {
-		check(call, blasError(s))
+		return blasError(s)
 	}
+	return nil
 }
+
+func blasCheck(call string, s C.cublasStatus_t) { check(call, blasResult(s)) }
 
 // newBlas makes cuBLAS's handle for stream, with TF32 tensor-core products when tf32 is set
 // and IEEE float32 arithmetic otherwise.
@@ -58,15 +61,15 @@ func blasOp(trans bool) C.cublasOperation_t {
 // sgemm and sgemmStridedBatched compute row-major products, as package kernels does. cuBLAS
 // is column-major, and a row-major matrix read as column-major is its transpose, so
 // C = op(A)·op(B) is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ: B first, with n and m swapped.
-func (b blasHandle) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
+func (b blasHandle) sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) error {
 	al, be := C.float(alpha), C.float(beta)
-	blasCheck("cublasSgemm", C.cublasSgemm_v2(b.h, blasOp(transB), blasOp(transA), C.int(n), C.int(m), C.int(k),
+	return blasResult(C.cublasSgemm_v2(b.h, blasOp(transB), blasOp(transA), C.int(n), C.int(m), C.int(k),
 		&al, devFloats(bm), C.int(ldb), devFloats(a), C.int(lda), &be, devFloats(c), C.int(ldc)))
 }
 
-func (b blasHandle) sgemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, bm []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC, batch int) {
+func (b blasHandle) sgemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, bm []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC, batch int) error {
 	al, be := C.float(alpha), C.float(beta)
-	blasCheck("cublasSgemmStridedBatched", C.cublasSgemmStridedBatched(b.h, blasOp(transB), blasOp(transA), C.int(n), C.int(m), C.int(k),
+	return blasResult(C.cublasSgemmStridedBatched(b.h, blasOp(transB), blasOp(transA), C.int(n), C.int(m), C.int(k),
 		&al, devFloats(bm), C.int(ldb), C.longlong(strideB), devFloats(a), C.int(lda), C.longlong(strideA),
 		&be, devFloats(c), C.int(ldc), C.longlong(strideC), C.int(batch)))
 }

@@ -2,6 +2,12 @@
 // (pointwise_add is in pointwise.cu), so that the Go side finds its module by its name.
 #pragma once
 
+// DYNAMIC_SHARED declares a kernel's dynamic shared memory (the launch's sharedMemBytes) as an
+// array of T. The CPU emulator of the kernels' tests (emulator.h) defines it otherwise.
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 // for_each_index runs over i in [0, n) with a grid-stride loop.
 #define for_each_index(i, n) \
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)

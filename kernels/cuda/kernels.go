@@ -1,12 +1,10 @@
-//go:build gpu
+//go:build gpu || cudaemu
 
 package cuda
 
 import (
 	"math"
 	"unsafe"
-
-	"gorgonia.org/cu"
 
 	"github.com/erlgo/erlgo/kernels"
 )
@@ -35,7 +33,7 @@ func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float
 		d.scaleMatrix(c, m, n, ldc, beta)
 		return
 	}
-	d.blas.sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	check("cublasSgemm", d.drv.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
 }
 
 // GemmStridedBatched is kernels.GemmStridedBatched on cuBLAS.
@@ -53,7 +51,7 @@ func (d *Device) GemmStridedBatched(transA, transB bool, m, n, k int, alpha floa
 		}
 		return
 	}
-	d.blas.sgemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch)
+	check("cublasSgemmStridedBatched", d.drv.gemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch))
 }
 
 // scaleMatrix sets the m×n matrix c to beta·c, or to zeros when beta is 0.
@@ -179,13 +177,13 @@ func (d *Device) SumSquaresAll(xs [][]float32) float64 {
 	d.enter()
 	defer d.leave()
 	tab := d.workspace("sumsquares.table", int64(len(table))*8)
-	check("cuMemcpyHtoDAsync", cu.MemcpyHtoDAsync(tab.ptr, unsafe.Pointer(&table[0]), int64(len(table))*8, d.stream))
+	check("cuMemcpyHtoDAsync", d.drv.htod(tab.ptr, unsafe.Pointer(&table[0]), int64(len(table))*8))
 	partial := d.workspace("sumsquares.partial", int64(len(xs))*sumSquaresBlocks*8)
 	out := d.workspace("sumsquares.out", 8)
 	d.launch("optim_sum_squares", dim{sumSquaresBlocks, len(xs), 1}, dim{threads, 1, 1}, 0, partial, tab)
 	d.launch("optim_sum_partials", dim{1, 1, 1}, dim{1024, 1, 1}, 0, out, partial, int32(len(xs)*sumSquaresBlocks))
 	var s float64
-	d.downloadLocked(unsafe.Pointer(&s), out.ptr, 8)
+	check("cuMemcpyDtoHAsync", d.drv.dtoh(unsafe.Pointer(&s), out.ptr, 8))
 	return s
 }
 
@@ -443,7 +441,7 @@ func (d *Device) ObjectiveTerms(o Objective, logp, old, ref, adv, wPG, wDistill 
 	d.enter()
 	defer d.leave()
 	out := d.objective(o, nil, logp, old, ref, adv, wPG, wDistill)
-	d.downloadLocked(unsafe.Pointer(&s), out.ptr, int64(unsafe.Sizeof(s)))
+	check("cuMemcpyDtoHAsync", d.drv.dtoh(unsafe.Pointer(&s), out.ptr, int64(unsafe.Sizeof(s))))
 	return s
 }
 

@@ -1,4 +1,4 @@
-//go:build gpu
+//go:build gpu || cudaemu
 
 package cuda
 
@@ -7,24 +7,22 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
-
-	"gorgonia.org/cu"
 )
 
 // A block is one allocation of device memory.
 type block struct {
-	ptr   cu.DevicePtr
+	ptr   uintptr
 	bytes int64
 }
 
 // pool caches freed device memory by size, so that a program that allocates the same shapes
-// again, as every training step after the first does, allocates nothing from the driver. Free
-// only files a block for reuse: work queued on the stream before may still read it, and work
-// queued after, by whoever reuses it, runs after that, on the one stream.
+// again, as every training step after the first does, allocates nothing from the driver. A
+// freed block is only filed for reuse: work queued on the stream before may still read it, and
+// the work of whoever reuses it is queued after that, on the one stream.
 type pool struct {
 	mu    sync.Mutex
-	free  map[int64][]cu.DevicePtr // cached blocks by size
-	live  map[cu.DevicePtr]int64   // blocks in use, and their sizes
+	free  map[int64][]uintptr // cached blocks by size
+	live  map[uintptr]int64   // blocks in use, and their sizes
 	stats PoolStats
 }
 
@@ -33,7 +31,7 @@ type PoolStats struct {
 	// DriverAllocs counts the allocations asked of the driver (cuMemAlloc), Allocs all those
 	// asked of the pool.
 	DriverAllocs, Allocs int
-	// Held is the device memory the pool holds, in use or cached; InUse the part in use.
+	// Held is the device memory the pool holds, in use or cached, in bytes; InUse the part in use.
 	Held, InUse int64
 }
 
@@ -54,8 +52,8 @@ func roundBytes(n int64) int64 {
 }
 
 // get returns a block of at least n bytes, from the cache or the driver. When the driver is
-// out of memory, the garbage collector runs first (tensors that are garbage give their memory
-// back through their cleanups), then the cache is given back to the driver, and each time the
+// out of memory, the garbage collector runs (tensors that are garbage give their memory back
+// through their cleanups), then the cache is given back to the driver, and each time the
 // allocation is tried again.
 func (d *Device) get(n int64) block {
 	size := roundBytes(n)
@@ -71,17 +69,17 @@ func (d *Device) get(n int64) block {
 		return block{ptr, size}
 	}
 	p.mu.Unlock()
-	ptr, err := cu.MemAlloc(size)
-	for retry := 0; err == cu.OutOfMemory && retry < 2; retry++ {
+	ptr, err := d.drv.alloc(size)
+	for retry := 0; isOutOfMemory(err) && retry < 2; retry++ {
 		if retry == 0 {
 			runtime.GC()
 			runtime.GC() // the first collection queues the cleanups, the second lets them run
 		} else {
 			d.releaseCache()
 		}
-		ptr, err = cu.MemAlloc(size)
+		ptr, err = d.drv.alloc(size)
 	}
-	check(fmt.Sprintf("cuMemAlloc(%d bytes; the pool holds %d)", size, d.Stats().Held), err)
+	check(fmt.Sprintf("cuMemAlloc(%d bytes, with %d held)", size, d.Stats().Held), err)
 	p.mu.Lock()
 	p.live[ptr] = size
 	p.stats.DriverAllocs++
@@ -91,15 +89,15 @@ func (d *Device) get(n int64) block {
 	return block{ptr, size}
 }
 
-// put files the block at ptr for reuse. It does no CUDA call, so that garbage-collection
+// put files the block at ptr for reuse. It makes no CUDA call, so that garbage-collection
 // cleanups may call it from any goroutine.
-func (d *Device) put(ptr cu.DevicePtr) {
+func (d *Device) put(ptr uintptr) {
 	p := &d.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	size, ok := p.live[ptr]
 	if !ok {
-		panic(fmt.Sprintf("cuda: freeing %v, which is not a live allocation of this device", ptr))
+		panic(fmt.Sprintf("cuda: freeing %#x, which is not a live allocation of this device", ptr))
 	}
 	delete(p.live, ptr)
 	p.free[size] = append(p.free[size], ptr)
@@ -108,13 +106,13 @@ func (d *Device) put(ptr cu.DevicePtr) {
 
 // releaseCache gives the cached blocks back to the driver, after the work that may use them.
 func (d *Device) releaseCache() {
-	check("cuStreamSynchronize", d.stream.Synchronize())
+	check("cuStreamSynchronize", d.drv.sync())
 	p := &d.pool
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for size, l := range p.free {
 		for _, ptr := range l {
-			check("cuMemFree", cu.MemFree(ptr))
+			check("cuMemFree", d.drv.free(ptr))
 			p.stats.Held -= size
 		}
 		delete(p.free, size)
@@ -126,11 +124,7 @@ func (d *Device) Alloc(n int) []float32 {
 	if n == 0 {
 		return []float32{}
 	}
-	d.enter()
-	defer d.leave()
-	b := d.get(int64(n) * 4)
-	check("cuMemsetD32Async", cu.MemsetD32Async(b.ptr, 0, int64(n), d.stream))
-	return unsafe.Slice((*float32)(devicePointer(b.ptr)), n)
+	return unsafe.Slice((*float32)(d.allocZeroed(n)), n)
 }
 
 // AllocIndex returns n zeroed int32s of device memory.
@@ -138,23 +132,29 @@ func (d *Device) AllocIndex(n int) []int32 {
 	if n == 0 {
 		return []int32{}
 	}
+	return unsafe.Slice((*int32)(d.allocZeroed(n)), n)
+}
+
+func (d *Device) allocZeroed(words int) unsafe.Pointer {
 	d.enter()
 	defer d.leave()
-	b := d.get(int64(n) * 4)
-	check("cuMemsetD32Async", cu.MemsetD32Async(b.ptr, 0, int64(n), d.stream))
-	return unsafe.Slice((*int32)(devicePointer(b.ptr)), n)
+	b := d.get(int64(words) * 4)
+	check("cuMemsetD32Async", d.drv.zero(b.ptr, int64(words)))
+	return devicePointer(b.ptr)
 }
 
 // Free returns memory that Alloc gave to the pool; x must be that slice, whole. The caller
-// must not use x afterwards.
-func (d *Device) Free(x []float32) { d.free(addr(x), len(x)) }
+// must not use x afterwards. It may be called from any goroutine, a cleanup's included.
+func (d *Device) Free(x []float32) {
+	if len(x) > 0 {
+		d.put(addr(x))
+	}
+}
 
 // FreeIndex is Free for memory that AllocIndex gave.
-func (d *Device) FreeIndex(x []int32) { d.free(addr(x), len(x)) }
-
-func (d *Device) free(p cu.DevicePtr, n int) {
-	if n > 0 {
-		d.put(p)
+func (d *Device) FreeIndex(x []int32) {
+	if len(x) > 0 {
+		d.put(addr(x))
 	}
 }
 
@@ -169,13 +169,13 @@ func (d *Device) UploadIndex(dst, src []int32) {
 	d.upload(addr(dst), unsafe.Pointer(unsafe.SliceData(src)), min(len(dst), len(src)))
 }
 
-func (d *Device) upload(dst cu.DevicePtr, src unsafe.Pointer, n int) {
+func (d *Device) upload(dst uintptr, src unsafe.Pointer, n int) {
 	if n == 0 {
 		return
 	}
 	d.enter()
 	defer d.leave()
-	check("cuMemcpyHtoDAsync", cu.MemcpyHtoDAsync(dst, src, int64(n)*4, d.stream))
+	check("cuMemcpyHtoDAsync", d.drv.htod(dst, src, int64(n)*4))
 }
 
 // Download copies min(len(dst), len(src)) floats from the device's src to the host's dst,
@@ -189,18 +189,13 @@ func (d *Device) DownloadIndex(dst, src []int32) {
 	d.download(unsafe.Pointer(unsafe.SliceData(dst)), addr(src), int64(min(len(dst), len(src)))*4)
 }
 
-func (d *Device) download(dst unsafe.Pointer, src cu.DevicePtr, bytes int64) {
+func (d *Device) download(dst unsafe.Pointer, src uintptr, bytes int64) {
 	if bytes == 0 {
 		return
 	}
 	d.enter()
 	defer d.leave()
-	d.downloadLocked(dst, src, bytes)
-}
-
-func (d *Device) downloadLocked(dst unsafe.Pointer, src cu.DevicePtr, bytes int64) {
-	check("cuMemcpyDtoHAsync", cu.MemcpyDtoHAsync(dst, src, bytes, d.stream))
-	check("cuStreamSynchronize", d.stream.Synchronize())
+	check("cuMemcpyDtoHAsync", d.drv.dtoh(dst, src, bytes))
 }
 
 // Zero sets the device's x to zeros.
@@ -210,7 +205,7 @@ func (d *Device) Zero(x []float32) {
 	}
 	d.enter()
 	defer d.leave()
-	check("cuMemsetD32Async", cu.MemsetD32Async(addr(x), 0, int64(len(x)), d.stream))
+	check("cuMemsetD32Async", d.drv.zero(addr(x), int64(len(x))))
 }
 
 // Copy copies min(len(dst), len(src)) floats between two slices of the device's memory.
@@ -221,10 +216,10 @@ func (d *Device) Copy(dst, src []float32) {
 	}
 	d.enter()
 	defer d.leave()
-	check("cuMemcpyDtoDAsync", cu.MemcpyDtoDAsync(addr(dst), addr(src), int64(n)*4, d.stream))
+	check("cuMemcpyDtoDAsync", d.drv.dtod(addr(dst), addr(src), int64(n)*4))
 }
 
-// workspace returns the device's own buffer for one use, of at least bytes bytes: grown when
+// workspace returns the Device's own buffer for one use, of at least bytes bytes: grown when
 // too small, and kept, so that steady use allocates nothing.
 func (d *Device) workspace(use string, bytes int64) block {
 	b := d.work[use]
@@ -239,11 +234,9 @@ func (d *Device) workspace(use string, bytes int64) block {
 }
 
 // addr is the device address a slice of device memory starts at.
-func addr[E float32 | int32](x []E) cu.DevicePtr {
-	return cu.DevicePtr(uintptr(unsafe.Pointer(unsafe.SliceData(x))))
-}
+func addr[E float32 | int32](x []E) uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(x))) }
 
 // devicePointer is the address p as a pointer, for a slice over device memory: the unified
 // address space gives device memory addresses that no host allocation has, and the Go runtime
 // ignores pointers outside its own heap.
-func devicePointer(p cu.DevicePtr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }
+func devicePointer(p uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&p)) }

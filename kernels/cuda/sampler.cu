@@ -14,7 +14,7 @@
 extern "C" __global__ void sampler_draw(int* tokens, float* logp, const float* logits, const int* ids,
                                         const int* offsets, const float* u, int V, int greedy, double temperature,
                                         int topK, double topP) {
-  extern __shared__ double p[];  // V probabilities, then V candidates and V ranks
+  DYNAMIC_SHARED(double, p);  // V probabilities, then V candidates and V ranks
   int* cand = reinterpret_cast<int*>(p + V);
   int* order = cand + V;
   __shared__ float bestVal[SAMPLER_THREADS];

@@ -1,4 +1,4 @@
-//go:build gpu || nvrtc
+//go:build gpu || nvrtc || cudaemu
 
 package cuda
 
