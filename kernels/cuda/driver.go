@@ -26,6 +26,9 @@ type driver struct {
 	funcs   map[string]cu.Function
 }
 
+// exactSizes is false: the pool rounds sizes up to classes (see roundBytes).
+const exactSizes = false
+
 // An event is a point in the stream's work.
 type event = cu.Event
 

@@ -26,6 +26,9 @@ type driver struct {
 	sms  int
 }
 
+// exactSizes is true: each allocation is exactly as large as asked (see roundBytes).
+const exactSizes = true
+
 // An event is a point in time: the emulator runs each call to completion.
 type event = time.Time
 
