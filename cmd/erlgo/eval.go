@@ -16,7 +16,7 @@ the last line is a JSON object:
 {"success": sampled success, "n": levels, "greedy": {...}, "sampled": {...}}.`
 
 func runEval(sio stdio, args []string) error {
-	fs := newFlagSet("eval", "--checkpoint FILE | --random [--levels FILE.jsonl] [--json]", evalDoc)
+	fs := newFlagSet("eval", "--checkpoint FILE | --random [--levels FILE.jsonl] [--device cpu|cuda] [--json]", evalDoc)
 	def := erl.DefaultConfig()
 	ckpt := fs.String("checkpoint", "", "checkpoint `FILE` (.safetensors)")
 	random := fs.Bool("random", false, "score the uniformly random policy instead of a checkpoint")
@@ -25,6 +25,7 @@ func runEval(sio stdio, args []string) error {
 	n := fs.Int("n", def.EvalLevels, "generated held-out levels, without --levels")
 	samples := fs.Int("samples", def.EvalSamples, "sampled attempts per level")
 	asJSON := fs.Bool("json", false, "end with a JSON line")
+	device := fs.String("device", "cpu", "cpu or cuda (the GPU, in a build with -tags gpu)")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
@@ -34,12 +35,18 @@ func runEval(sio stdio, args []string) error {
 	if *samples < 1 {
 		return usagef("--samples must be at least 1")
 	}
+	if err := model.CheckDevice(*device); err != nil {
+		return usageError{err}
+	}
 	cfg := def
 	if *random {
 		return evalRandom(sio, cfg, *env, *levels, *n, *samples, *asJSON)
 	}
 	ck, err := model.LoadCheckpoint(*ckpt)
 	if err != nil {
+		return err
+	}
+	if err := ck.To(*device); err != nil {
 		return err
 	}
 	if raw, ok := ck.Extra["erl.config"]; ok {

@@ -82,7 +82,7 @@ func runTrain(sio stdio, args []string) error {
 	batch := fs.Int("batch", def.Batch, "tasks per step")
 	group := fs.Int("group", def.Group, "attempts per task (GRPO group)")
 	seed := fs.Uint64("seed", def.Seed, "seed of levels, initial weights and sampling")
-	device := fs.String("device", def.Device, "cpu or cuda")
+	device := fs.String("device", def.Device, "cpu or cuda (the GPU, in a build with -tags gpu; ERLGO_CUDA_TF32=1 allows TF32 products)")
 	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on held-out levels every N steps")
 	evalLevels := fs.Int("eval-levels", def.EvalLevels, "number of held-out levels")
 	evalFile := fs.String("eval-levels-file", "", "held-out levels `FILE` (JSONL) instead of generated ones")
@@ -159,8 +159,8 @@ func runTrain(sio stdio, args []string) error {
 	if dir == "" {
 		dir = filepath.Join("runs", fmt.Sprintf("%s-%s-s%d", t.Config.Algo, t.Config.Env, t.Config.Seed))
 	}
-	fmt.Fprintf(sio.out, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
-		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
+	fmt.Fprintf(sio.out, "erlgo train: %s on %s, %s model (%d parameters) on %s, %d steps of %d tasks × %d attempts, into %s\n",
+		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Device, t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
 	if t.StepsDone > 0 {
 		fmt.Fprintf(sio.out, "resuming after step %d\n", t.StepsDone)
 	}
