@@ -56,6 +56,8 @@ type machine struct {
 	Go         string `json:"go"`
 	OS         string `json:"os"`
 	Arch       string `json:"arch"`
+	// Devices describes the backends' devices beside the CPU, such as a GPU.
+	Devices []string `json:"devices,omitempty"`
 }
 
 type report struct {
@@ -95,14 +97,23 @@ Flags:
 		Machine: machine{CPU: cpuModel(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 			Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH},
 	}
+	for _, b := range backends {
+		if d, ok := b.(interface{ Describe() string }); ok {
+			rep.Machine.Devices = append(rep.Machine.Devices, b.Name()+": "+d.Describe())
+		}
+	}
 	m := rep.Machine
-	fmt.Printf("%s, %d CPUs, GOMAXPROCS %d, %s %s/%s\n\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch)
+	fmt.Printf("%s, %d CPUs, GOMAXPROCS %d, %s %s/%s\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch)
+	for _, d := range m.Devices {
+		fmt.Println(d)
+	}
+	fmt.Println()
 
 	timer := timer{minSamples: *samples, minTime: *minTime}
 	bounds := map[string]ceilings{}
 	for _, b := range backends {
 		matrix, memory := b.Ceilings()
-		c := ceilings{timer.measure(b.Name(), matrix), timer.measure(b.Name(), memory)}
+		c := ceilings{timer.measure(b, matrix), timer.measure(b, memory)}
 		bounds[b.Name()] = c
 		rep.Ceilings = append(rep.Ceilings, c.matrix, c.memory)
 		for _, r := range []result{c.matrix, c.memory} {
@@ -121,7 +132,7 @@ Flags:
 				if call == nil {
 					continue
 				}
-				r := timer.measure(b.Name(), run{w, call})
+				r := timer.measure(b, run{w, call})
 				ceil := bounds[b.Name()].of(w)
 				r.Fraction = r.Rate / ceil.Rate
 				rep.Results = append(rep.Results, r)
@@ -156,24 +167,35 @@ type timer struct {
 	minTime    time.Duration
 }
 
-// measure times r on the named backend.
-func (t timer) measure(backend string, r run) result {
+// A deviceTimer is a backend that times its calls itself: a GPU's calls only queue work, and
+// its events measure the device's time.
+type deviceTimer interface {
+	// Time runs call calls times and returns the time per call.
+	Time(calls int, call func()) time.Duration
+}
+
+// measure times r on backend b.
+func (t timer) measure(b backend, r run) result {
 	w, call := r.workload, r.call
-	// The first call faults in the operands and fills pools; the second is timed to size the samples.
-	call()
-	start := time.Now()
-	call()
-	calls := max(1, int(minSample/max(time.Since(start), 1)))
-	// Collect the garbage of preparing the operands now, not in the middle of a sample.
-	runtime.GC()
-	res := result{workload: w, Backend: backend, Calls: calls}
-	begin := time.Now()
-	for len(res.Samples) < t.minSamples || (time.Since(begin) < t.minTime && len(res.Samples) < maxSamples) {
+	clock := func(calls int) time.Duration {
 		start := time.Now()
 		for range calls {
 			call()
 		}
-		res.Samples = append(res.Samples, time.Since(start).Seconds()/float64(calls))
+		return time.Since(start)
+	}
+	if dt, ok := b.(deviceTimer); ok {
+		clock = func(calls int) time.Duration { return time.Duration(calls) * dt.Time(calls, call) }
+	}
+	// The first call faults in the operands and fills pools; the second is timed to size the samples.
+	call()
+	calls := max(1, int(minSample/max(clock(1), 1)))
+	// Collect the garbage of preparing the operands now, not in the middle of a sample.
+	runtime.GC()
+	res := result{workload: w, Backend: b.Name(), Calls: calls}
+	begin := time.Now()
+	for len(res.Samples) < t.minSamples || (time.Since(begin) < t.minTime && len(res.Samples) < maxSamples) {
+		res.Samples = append(res.Samples, clock(calls).Seconds()/float64(calls))
 	}
 	sorted := slices.Sorted(slices.Values(res.Samples))
 	res.Seconds = sorted[len(sorted)/2]
