@@ -185,3 +185,48 @@ func TestDroppedProgramsFreeDeviceMemory(t *testing.T) {
 		t.Errorf("the device holds %d bytes after going twice through %d programs, against %d after once: the memory of dropped programs does not come back", twice, 2*len(batches), once)
 	}
 }
+
+// BenchmarkTrainStepCUDA is BenchmarkTrainStep on the CUDA backend at the base model's size,
+// the GPU's default: "gradients" times Gradients (forward, objective, backward, the terms read
+// back), as BenchmarkTrainStep does, and "step" the whole update (and the gradient norm,
+// clipping and AdamW), as PyTorch's peer times them (bench/torch/peer.py step --size base).
+func BenchmarkTrainStepCUDA(b *testing.B) {
+	cfg, err := NewConfig(Base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := NewOn("cuda", cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.MicroBatch = benchSeqs
+	opt, err := NewAdamW(DefaultOptim(), m.Params)
+	if err != nil {
+		b.Fatal(err)
+	}
+	batch := benchBatch(cfg)
+	flops := trainStepFlops(cfg, benchSeqs, benchSeqLen, len(batch.Scored))
+	for _, update := range []bool{false, true} {
+		name := map[bool]string{false: "gradients", true: "step"}[update]
+		b.Run(name, func(b *testing.B) {
+			step := func() {
+				if _, err := m.Gradients(batch, DefaultObjective(), nil); err != nil {
+					b.Fatal(err)
+				}
+				if update {
+					if _, _, err := opt.Update(m.Params); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			step() // builds the program and fills the memory pool
+			b.ResetTimer()
+			for b.Loop() {
+				step()
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(benchSeqs*benchSeqLen/sec, "tokens/s")
+			b.ReportMetric(flops/sec/1e9, "GFLOP/s")
+		})
+	}
+}

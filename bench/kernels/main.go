@@ -1,11 +1,13 @@
 // Command kernels measures the throughput of package kernels at the shapes of the policy's
 // model sizes, beside ceilings measured in the same run: gonum's Sgemm on a 1024×1024 product
 // for the matrix kernels (GFLOP/s), and copy() of a 256 MiB buffer across all threads for the
-// memory-bound ones (GB/s, counting bytes read plus bytes written).
+// memory-bound ones (GB/s, counting bytes read plus bytes written). Built with -tags gpu it
+// measures package kernels/cuda too, on the GPU, beside cuBLAS's Sgemm at 4096³ and a 1 GiB
+// device-to-device copy, timed by CUDA events.
 //
 // Usage:
 //
-//	go run ./bench/kernels [-run regexp] [-time duration] [-samples n] [-out file.json]
+//	go run ./bench/kernels [-run regexp] [-backend list] [-time duration] [-samples n] [-out file.json]
 //
 // Each workload runs until warm, then is timed in samples of enough calls to last a few
 // milliseconds, until it has at least -samples samples and -time in all; its time per call is
@@ -73,12 +75,15 @@ func main() {
 	only := flag.String("run", "", "measure only workloads whose size/name matches `regexp`, such as small/ or attention")
 	minTime := flag.Duration("time", 500*time.Millisecond, "time each workload for at least `duration`")
 	samples := flag.Int("samples", 7, "take at least `n` samples of each workload")
+	backendNames := flag.String("backend", "", "measure only the backends of the comma-separated `list` (cpu; cuda in a build with -tags gpu)")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), `Usage: go run ./bench/kernels [flags]
 
 Measures the kernels package at the small, base and large model sizes and reports GFLOP/s
 (matrix products, attention) or GB/s (the rest), each beside the fraction of a ceiling
 measured in the same run: gonum's Sgemm at 1024³, and copy() of 256 MiB on every thread.
+Built with -tags gpu, it measures the CUDA kernels too, against cuBLAS's Sgemm at 4096³ and a
+1 GiB device copy, timed by CUDA events.
 
 Flags:
 `)
@@ -89,6 +94,18 @@ Flags:
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kernels: -run:", err)
 		os.Exit(2)
+	}
+	if *backendNames != "" {
+		var kept []backend
+		for _, name := range strings.Split(*backendNames, ",") {
+			i := slices.IndexFunc(backends, func(b backend) bool { return b.Name() == name })
+			if i < 0 {
+				fmt.Fprintf(os.Stderr, "kernels: -backend: no backend %q in this build\n", name)
+				os.Exit(2)
+			}
+			kept = append(kept, backends[i])
+		}
+		backends = kept
 	}
 
 	rep := report{
