@@ -37,13 +37,16 @@ const (
 )
 
 func (g gpu) Ceilings() (matrix, memory run) {
-	const n = gpuCeilingSquare
+	n, copyBytes := gpuCeilingSquare, gpuCeilingCopyBytes
 	d := g.dev
+	if d.Arch() == "emulated" { // the CPU emulator of the kernels: ceilings it measures in seconds
+		n, copyBytes = 512, 64<<20
+	}
 	a, b, c := g.kernels().floats(randSlice(n*n)), g.kernels().floats(randSlice(n*n)), d.Alloc(n*n)
-	matrix.workload = workload{Name: "cuBLAS Sgemm", Kernel: "Sgemm", Shape: "NN m=n=k=4096", FLOPs: 2 * n * n * n}
+	matrix.workload = workload{Name: "cuBLAS Sgemm", Kernel: "Sgemm", Shape: fmt.Sprintf("NN m=n=k=%d", n), FLOPs: 2 * float64(n) * float64(n) * float64(n)}
 	matrix.call = func() { d.Gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n) }
-	src, dst := d.Alloc(gpuCeilingCopyBytes/f32), d.Alloc(gpuCeilingCopyBytes/f32)
-	memory.workload = workload{Name: "cuMemcpyDtoD", Kernel: "copy", Shape: "1 GiB", Bytes: 2 * gpuCeilingCopyBytes}
+	src, dst := d.Alloc(copyBytes/f32), d.Alloc(copyBytes/f32)
+	memory.workload = workload{Name: "cuMemcpyDtoD", Kernel: "copy", Shape: fmt.Sprintf("%d MiB", copyBytes>>20), Bytes: 2 * float64(copyBytes)}
 	memory.call = func() { d.Copy(dst, src) }
 	return matrix, memory
 }

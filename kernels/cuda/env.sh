@@ -2,9 +2,10 @@
 # env.sh: what building erlgo's CUDA code needs on a machine without a GPU or a CUDA install.
 #
 # It creates (or reuses) the git-ignored .cuda/ in the project root: a Python virtual environment
-# holding the pinned CUDA 13.0 wheels from PyPI (cuda.h, NVRTC, cuBLAS), and a link directory
-# with a generated libcuda.so stub and unversioned names for the wheels' libraries. It prints
-# the environment that builds against them; use it as
+# holding the pinned CUDA 13.0 wheels from PyPI (cuda.h, NVRTC, cuBLAS), a link directory with
+# a generated libcuda.so stub and unversioned names for the wheels' libraries, and a copy of
+# the headers alone (.cuda/include, 6 MB) for bench/gpu.sh on a GPU machine. It prints the
+# environment that builds against them; use it as
 #
 #	eval "$(kernels/cuda/env.sh)"
 #	go vet -tags gpu ./...                                     # compiles every GPU file
@@ -63,6 +64,15 @@ if [[ ! -f "$link/libcuda.so" ]]; then
   ln -sf "$cu13/lib/libcublas.so.13" "$link/libcublas.so"
   ln -sf "$cu13/lib/libnvrtc.so.13" "$link/libnvrtc.so"
   mv "$link/libcuda.so.tmp" "$link/libcuda.so"
+fi
+
+# The headers alone (without CUDA C++'s libraries, which only NVRTC's own copy is for), small
+# enough to carry to a GPU machine: bench/gpu.sh compiles against them when they are there.
+if [[ ! -f "$env_dir/include/cuda.h" ]]; then
+  rm -rf "$env_dir/include.tmp"
+  mkdir -p "$env_dir/include.tmp"
+  (cd "$cu13/include" && tar -cf - --exclude=./cccl .) | tar -xf - -C "$env_dir/include.tmp"
+  mv "$env_dir/include.tmp" "$env_dir/include"
 fi
 
 printf 'export CGO_CFLAGS=%q\n' "-I$compat -I$cu13/include"
