@@ -179,7 +179,8 @@ summary_build() {
 
 # ---- tests ----
 
-tests() { within go test -tags "$tags" -count=1 -v "${test_pkgs[@]}"; }
+# Each kernel is waited for as it is launched, so that one that fails is the one named.
+tests() { ERLGO_CUDA_SYNC=1 within go test -tags "$tags" -count=1 -v "${test_pkgs[@]}"; }
 
 summary_tests() {
   local ok fail

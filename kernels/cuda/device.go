@@ -29,6 +29,9 @@ type Device struct {
 	// hostOps are the operations ERLGO_CUDA_HOST_OPS runs on the host.
 	hostOps map[string]bool
 	tf32    bool
+	// syncEach waits for each kernel as it is launched (ERLGO_CUDA_SYNC=1), so that a kernel
+	// that fails is named in the error rather than the call that next waits for the device.
+	syncEach bool
 }
 
 // An Error is a CUDA call that failed; the Device's methods panic with one, as package
@@ -57,11 +60,12 @@ var (
 // Open returns the process's Device: GPU 0, opened on first use. Every model and test of a
 // process shares it, as they share the GPU.
 //
-// Two environment variables configure it. ERLGO_CUDA_TF32=1 lets cuBLAS run float32 products on
-// TF32 tensor cores (faster, with a 10-bit mantissa in the products: off by default, so that
+// Three environment variables configure it. ERLGO_CUDA_TF32=1 lets cuBLAS run float32 products
+// on TF32 tensor cores (faster, with a 10-bit mantissa in the products: off by default, so that
 // results stay within float32 rounding of the host's). ERLGO_CUDA_HOST_OPS, a comma-separated
 // list of operations (see HostOps), runs those on the host through downloads and uploads, so
-// that one run on a GPU can tell which kernel disagrees.
+// that one run on a GPU can tell which kernel disagrees. ERLGO_CUDA_SYNC=1 waits for every
+// kernel as it is launched, so that one that fails is the one an error names.
 func Open() (*Device, error) {
 	openOnce.Do(func() { opened, openErr = open() })
 	return opened, openErr
@@ -80,6 +84,7 @@ func open() (d *Device, err error) {
 		return nil, err
 	}
 	d.tf32 = os.Getenv("ERLGO_CUDA_TF32") == "1"
+	d.syncEach = os.Getenv("ERLGO_CUDA_SYNC") == "1"
 	if d.drv, err = openDriver(d.tf32); err != nil {
 		return nil, err
 	}
@@ -190,6 +195,15 @@ func (d *Device) launch(name string, grid, group dim, shared int, args ...any) {
 	g := dim{max(grid.x, 1), max(grid.y, 1), max(grid.z, 1)}
 	b := dim{max(group.x, 1), max(group.y, 1), max(group.z, 1)}
 	check("cuLaunchKernel("+name+")", d.drv.launch(name, g, b, shared, slots))
+	d.waitIfSyncEach(name)
+}
+
+// waitIfSyncEach waits for the work queued so far when ERLGO_CUDA_SYNC=1, naming what was
+// queued last in the error.
+func (d *Device) waitIfSyncEach(last string) {
+	if d.syncEach {
+		check("cuStreamSynchronize after "+last, d.drv.sync())
+	}
 }
 
 // blocksFor is the grid of a grid-stride kernel over n elements in blocks of threads: enough

@@ -34,6 +34,7 @@ func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float
 		return
 	}
 	check("cublasSgemm", d.drv.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc))
+	d.waitIfSyncEach("cublasSgemm")
 }
 
 // GemmStridedBatched is kernels.GemmStridedBatched on cuBLAS.
@@ -52,6 +53,7 @@ func (d *Device) GemmStridedBatched(transA, transB bool, m, n, k int, alpha floa
 		return
 	}
 	check("cublasSgemmStridedBatched", d.drv.gemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch))
+	d.waitIfSyncEach("cublasSgemmStridedBatched")
 }
 
 // scaleMatrix sets the m×n matrix c to beta·c, or to zeros when beta is 0.
