@@ -32,9 +32,9 @@ type float interface{ ~float32 | ~float64 }
 
 // backend is what the ops run on, for one element type: its memory and its arithmetic. Its
 // arithmetic has the signatures of package kernels, on slices of the backend's memory. The
-// host's backends hand out Go memory; a device's backend would hand out slices over device
-// memory, which only its own functions dereference: nothing outside a backend reads or writes
-// a tensor's data except through upload and download.
+// host's backends hand out Go memory; a device's backend (backend_cuda.go) hands out slices over
+// device memory, which only its own functions dereference: nothing outside a backend reads or
+// writes a tensor's data except through upload and download.
 type backend[T float] struct {
 	dtype tensor.Dtype
 
