@@ -73,10 +73,12 @@ func Open() (*Device, error) {
 
 func open() (d *Device, err error) {
 	defer func() {
-		if e, ok := recover().(*Error); ok {
-			d, err = nil, e
-		} else if e != nil {
-			panic(e)
+		switch r := recover().(type) {
+		case nil:
+		case *Error:
+			d, err = nil, r
+		default:
+			panic(r)
 		}
 	}()
 	d = &Device{work: map[string]block{}, pool: pool{free: map[int64][]uintptr{}, live: map[uintptr]int64{}}}
