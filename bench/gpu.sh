@@ -131,6 +131,7 @@ probe() {
     echo "$l: $(first_file "$l" "${roots[@]}")"
   done
   local libcuda
+  command -v nm >/dev/null || echo "no nm (binutils) on PATH: the symbols below cannot be listed"
   libcuda=$(ldconfig -p | awk '/libcuda\.so\.1 /{print $NF; exit}')
   echo "libcuda.so.1: ${libcuda:-(not found)} -> $(readlink -f "${libcuda:-/nonexistent}")"
   echo "== the CUDA 12 entry points kernels/cuda/compat/cuda.h declares, in libcuda.so.1"
@@ -253,9 +254,16 @@ PY
 
 # ---- train ----
 
+# The run directory stays out of LOGDIR, which would not take its checkpoints; what the table
+# and a reader need of it is copied in.
 train() {
-  rm -rf "$log/train"
-  within "$bin/erlgo" train --device cuda "${train_args[@]}" --steps 1000000 --eval-every 0 --out "$log/train"
+  local run=${TMPDIR:-/tmp}/erlgo-gpu-train rc
+  rm -rf "$run" "$log/train"
+  within "$bin/erlgo" train --device cuda "${train_args[@]}" --steps 1000000 --eval-every 0 --out "$run"
+  rc=$?
+  mkdir -p "$log/train"
+  cp "$run"/{config.json,metrics.jsonl,metrics.csv,episodes.txt,success.png,loss.png} "$log/train/" 2>/dev/null
+  return $rc
 }
 
 summary_train() {
