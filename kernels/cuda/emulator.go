@@ -17,65 +17,66 @@ import (
 )
 
 // driver is the emulator of emulator.cpp, in place of the CUDA driver, when the package is
-// built with the tag cudaemu instead of gpu: the kernels run on the CPU, device memory is C
-// memory, and the matrix products are package kernels' own. It exists so that the Device, its
+// built with the tag cudaemu instead of gpu: the kernels run on the CPU, device memory is host
+// memory that only the driver's calls may touch (emulatedMemory), and the matrix products are
+// package kernels' own. It exists so that the Device, its
 // kernels and package model's CUDA backend run their tests on a machine without a GPU.
 type driver struct {
 	name string
 	arch string
 	sms  int
+	mem  *emulatedMemory
 }
-
-// exactSizes is true: each allocation is exactly as large as asked (see roundBytes).
-const exactSizes = true
 
 // An event is a point in time: the emulator runs each call to completion.
 type event = time.Time
 
 func openDriver(bool) (*driver, error) {
-	return &driver{name: "the CPU emulator of the CUDA kernels", arch: "emulated", sms: 1}, nil
+	mem, err := newEmulatedMemory()
+	if err != nil {
+		return nil, err
+	}
+	return &driver{name: "the CPU emulator of the CUDA kernels", arch: "emulated", sms: 1, mem: mem}, nil
 }
+
+func (drv *driver) alloc(bytes int64) (uintptr, error) { return drv.mem.alloc(bytes) }
+func (drv *driver) free(p uintptr) error               { return drv.mem.free(p) }
 
 func (*driver) bind() error { return nil }
 func (*driver) unbind()     {}
 
-var errNoMemory = errors.New("out of host memory")
-
-func (*driver) alloc(bytes int64) (uintptr, error) {
-	p := C.calloc(1, C.size_t(bytes))
-	if p == nil {
-		return 0, errNoMemory
-	}
-	return uintptr(p), nil
-}
+var errNoMemory = errors.New("out of emulated device memory")
 
 func isOutOfMemory(err error) bool { return err == errNoMemory }
 
-func (*driver) free(p uintptr) error { C.free(devicePointer(p)); return nil }
-
-func (*driver) zero(p uintptr, words int64) error {
+func (drv *driver) zero(p uintptr, words int64) error {
+	defer drv.mem.access()()
 	C.memset(devicePointer(p), 0, C.size_t(4*words))
 	return nil
 }
 
-func (*driver) htod(dst uintptr, src unsafe.Pointer, bytes int64) error {
+func (drv *driver) htod(dst uintptr, src unsafe.Pointer, bytes int64) error {
+	defer drv.mem.access()()
 	C.memcpy(devicePointer(dst), src, C.size_t(bytes))
 	return nil
 }
 
-func (*driver) dtoh(dst unsafe.Pointer, src uintptr, bytes int64) error {
+func (drv *driver) dtoh(dst unsafe.Pointer, src uintptr, bytes int64) error {
+	defer drv.mem.access()()
 	C.memcpy(dst, devicePointer(src), C.size_t(bytes))
 	return nil
 }
 
-func (*driver) dtod(dst, src uintptr, bytes int64) error {
+func (drv *driver) dtod(dst, src uintptr, bytes int64) error {
+	defer drv.mem.access()()
 	C.memmove(devicePointer(dst), devicePointer(src), C.size_t(bytes))
 	return nil
 }
 
 func (*driver) sync() error { return nil }
 
-func (*driver) launch(name string, grid, group dim, shared int, slots []uint64) error {
+func (drv *driver) launch(name string, grid, group dim, shared int, slots []uint64) error {
+	defer drv.mem.access()()
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var msg [512]C.char
@@ -99,12 +100,14 @@ func emulatedKernels() []string {
 	return out
 }
 
-func (*driver) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
+func (drv *driver) gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
+	defer drv.mem.access()()
 	kernels.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	return nil
 }
 
-func (*driver) gemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC, batch int) error {
+func (drv *driver) gemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC, batch int) error {
+	defer drv.mem.access()()
 	kernels.GemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch)
 	return nil
 }
