@@ -19,8 +19,19 @@ import (
 // driver is the emulator of emulator.cpp, in place of the CUDA driver, when the package is
 // built with the tag cudaemu instead of gpu: the kernels run on the CPU, device memory is host
 // memory that only the driver's calls may touch (emulatedMemory), and the matrix products are
-// package kernels' own. It exists so that the Device, its
-// kernels and package model's CUDA backend run their tests on a machine without a GPU.
+// package kernels' own. It exists so that the Device, its kernels and package model's CUDA
+// backend run their tests on a machine without a GPU:
+//
+//	go test -tags cudaemu ./kernels/... ./model/
+//
+// Code other than the driver's that reads or writes device memory faults, as it would on a GPU.
+// Under AddressSanitizer instead, a kernel that reads or writes outside an allocation, which a
+// GPU reports as an illegal address, is reported with its stack (device memory is then C
+// memory of the exact sizes asked, so that the end of a buffer is the end of an allocation):
+//
+//	CGO_CXXFLAGS='-O1 -g -fsanitize=address' go test -asan -tags cudaemu -run /cuda ./kernels/
+//
+// (package kernels' TestAllocation fails under -asan, which allocates where Go does not).
 type driver struct {
 	name string
 	arch string

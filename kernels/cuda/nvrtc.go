@@ -22,7 +22,7 @@ var compileOptions = []string{"--std=c++17", "--ptxas-options=--verbose", "--ptx
 
 // compile compiles the kernel source called name for the GPU architecture arch (such as
 // sm_90) and returns its cubin and NVRTC's log, which holds every warning and ptxas's report of
-// each kernel's registers and spills. The source may include the headers of cudaHeaders by name.
+// each kernel's registers and spills. The source may include the .cuh files beside it by name.
 func compile(name, src, arch string) (cubin []byte, log string, err error) {
 	cname, csrc := C.CString(name), C.CString(src)
 	defer C.free(unsafe.Pointer(cname))
