@@ -43,8 +43,8 @@ func (d *Device) Stats() PoolStats {
 }
 
 // roundBytes is the size class of a request: a multiple of 512 bytes below 1 MiB, of 2 MiB
-// above; on the emulator, the request itself, so that AddressSanitizer (go test -asan) sees a
-// kernel that reads or writes past the end of an allocation.
+// above; on the emulator under AddressSanitizer (go test -asan), the request itself, so that a
+// kernel that reads or writes past the end of a buffer is past the end of an allocation.
 func roundBytes(n int64) int64 {
 	const small, large = 512, 2 << 20
 	if exactSizes {
