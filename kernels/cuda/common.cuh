@@ -12,43 +12,43 @@
 #define for_each_index(i, n) \
   for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); i += (long long)gridDim.x * blockDim.x)
 
-// warp_sum and warp_max reduce over the 32 lanes of a warp; every lane gets the result. The
-// order of the additions is fixed, so results do not vary from run to run.
-__device__ __forceinline__ double warp_sum(double v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
-__device__ __forceinline__ float warp_max(float v) {
-  for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+// Sum and Max are the reductions below.
+struct Sum {
+  template <class T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+struct Max {
+  __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+// warp_reduce reduces v over the 32 lanes of a warp with Op; every lane gets the result. The
+// order of the operations is fixed, so results do not vary from run to run.
+template <class Op, class T>
+__device__ __forceinline__ T warp_reduce(T v) {
+  for (int o = 16; o > 0; o >>= 1) v = Op()(v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
 }
 
-// block_sum and block_max reduce over a block whose size is a multiple of 32, at most 1024;
-// every thread gets the result. scratch is shared memory of 32 elements, free on entry and
-// on return.
-__device__ __forceinline__ double block_sum(double v, double* scratch) {
+// block_reduce reduces v over a block whose size is a multiple of 32, at most 1024; every
+// thread gets the result. identity is Op's (0 for Sum); scratch is shared memory of 32
+// elements, free on entry and on return.
+template <class Op, class T>
+__device__ __forceinline__ T block_reduce(T v, T* scratch, T identity) {
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-  v = warp_sum(v);
+  v = warp_reduce<Op>(v);
   if (lane == 0) scratch[warp] = v;
   __syncthreads();
-  v = lane < warps ? scratch[lane] : 0.0;
-  v = warp_sum(v);
+  v = warp_reduce<Op>(lane < warps ? scratch[lane] : identity);
   __syncthreads();
   return v;
 }
+
+template <class T>
+__device__ __forceinline__ T warp_sum(T v) { return warp_reduce<Sum>(v); }
+template <class T>
+__device__ __forceinline__ T block_sum(T v, T* scratch) { return block_reduce<Sum>(v, scratch, T(0)); }
 __device__ __forceinline__ float block_max(float v, float* scratch) {
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-  v = warp_max(v);
-  if (lane == 0) scratch[warp] = v;
-  __syncthreads();
-  v = lane < warps ? scratch[lane] : __int_as_float(0xff800000);  // −∞
-  v = warp_max(v);
-  __syncthreads();
-  return v;
+  return block_reduce<Max>(v, scratch, __int_as_float(0xff800000));  // −∞
 }
 
 // The tanh approximation of GELU as package kernels computes it: x·σ(2u), with
