@@ -224,11 +224,10 @@ func (c *Config) Validate() error {
 	if err != nil {
 		return err
 	}
+	if err := model.CheckDevice(c.Device); err != nil {
+		return err
+	}
 	switch {
-	case c.Device != "cpu" && c.Device != "cuda":
-		return fmt.Errorf("device %q is not cpu or cuda", c.Device)
-	case c.Device == "cuda":
-		return fmt.Errorf("device cuda: this build has no GPU support yet (the GPU backend is a later issue); use --device cpu")
 	case c.Steps < 1:
 		return fmt.Errorf("steps %d must be at least 1", c.Steps)
 	case c.Time < 0:

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"gorgonia.org/tensor"
-
 	"github.com/erlgo/erlgo/envs"
 	"github.com/erlgo/erlgo/model"
 )
@@ -119,7 +117,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy, err := model.New(mc, tensor.Float32, cfg.Seed)
+	policy, err := model.NewOn(cfg.Device, mc, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +129,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 }
 
 func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, error) {
-	reference, err := model.New(policy.Config, tensor.Float32, cfg.Seed) // the same draw as the initial policy
+	reference, err := model.NewOn(cfg.Device, policy.Config, cfg.Seed) // the same draw as the initial policy
 	if err != nil {
 		return nil, err
 	}
@@ -340,6 +338,9 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 		extend(&cfg)
 	}
 	if err := errors.Join(cfg.Validate(), cfg.CheckPolicy(ck.Model.Config)); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := ck.To(cfg.Device); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	t, err := newTrainer(cfg, ck.Model, ck.Optim)

@@ -48,5 +48,7 @@
 // dereferences. The tests that hold the kernels to their references run on every implementation
 // in their kernelSets: the host's, and the host's kernels on a shadow device whose memory the
 // host cannot read (package internal/shadow), reached as a GPU implementation would be, through
-// an adapter that uploads each argument, runs and downloads.
+// an adapter that uploads each argument, runs and downloads; and, in a build with the tag gpu
+// (or cudaemu, its CPU emulator), package kernels/cuda's, the GPU implementation, reached the
+// same way (AddDeviceSet).
 package kernels

@@ -32,6 +32,10 @@ import (
 type arena[T float] struct {
 	be   *backend[T]
 	data []T // in be's memory
+	// retired is the data a growth replaced, given back to the backend when the next run
+	// starts: the results of the run that grew it may lie there until their caller has read
+	// them.
+	retired []T
 	// generation counts the replacements of data, so that a buffer knows when to move.
 	generation int
 	// runs counts the program runs; lay is the layout of the program running, nil between
@@ -73,6 +77,10 @@ func alignUp(n int) int { return (n + planAlign - 1) / planAlign * planAlign }
 // run runs a program whose buffers lie as lay says; it plans lay on the shape's first run.
 // results returns the tensors the model reads after the run.
 func (a *arena[T]) run(lay *layout, instructions func() error, results func() []*tensor.Dense) error {
+	if a.retired != nil && a.be.free != nil {
+		a.be.free(a.retired)
+	}
+	a.retired = nil
 	a.runs++
 	a.lay, a.fresh = lay, 0
 	a.planning = lay.size == 0
@@ -97,7 +105,7 @@ func (a *arena[T]) run(lay *layout, instructions func() error, results func() []
 	}
 	a.planning, a.placed, a.owners, a.lay = false, nil, nil, nil
 	if lay.size > len(a.data) {
-		a.data = a.be.alloc(lay.size)
+		a.retired, a.data = a.data, a.be.alloc(lay.size)
 		a.generation++
 	}
 	return err
@@ -217,13 +225,14 @@ func (b *arenaBuffer[T]) get(a *arena[T], op int64, shape ...int) (*tensor.Dense
 		b.offset = a.place(b.size())
 	}
 	n := b.shape.TotalSize()
-	var backing []T
 	if b.offset+n <= len(a.data) {
-		backing, b.generation = a.data[b.offset:b.offset+n:b.offset+n], a.generation
+		backing := a.data[b.offset : b.offset+n : b.offset+n]
+		b.t, b.generation = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing), tensor.WithEngine(engine[T]{be: a.be, arena: a})), a.generation
 	} else {
-		backing, b.generation, b.ownRun = a.be.alloc(n), -1, a.runs
+		// Memory of its own, which a device's backend takes back once the tensor is garbage.
+		b.t, b.generation, b.ownRun = a.be.newTensor(shape...), -1, a.runs
 	}
-	b.t = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(backing), tensor.WithEngine(engine[T]{be: a.be, arena: a}))
+	backing := b.t.Data().([]T)
 	if a.planning {
 		if fresh {
 			b.first = a.moment(op)

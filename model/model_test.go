@@ -119,13 +119,13 @@ func TestGradientCheck(t *testing.T) {
 	}
 }
 
-// TestKVCacheParity holds the decoder's logits to the graph's, on the host and on a backend
-// whose memory the host cannot read.
+// TestKVCacheParity holds the decoder's logits to the graph's, on the host and on each test
+// device.
 func TestKVCacheParity(t *testing.T) {
 	cfg := Config{Vocab: 13, DModel: 16, Layers: 2, Heads: 4, ContextLen: 64}
 	onHost := newTestModel(t, cfg, tensor.Float32, 3)
 	t.Run("host", func(t *testing.T) { checkKVCacheParity(t, onHost) })
-	t.Run("shadow", func(t *testing.T) { checkKVCacheParity(t, onShadow(t, onHost)) })
+	forEachDevice(t, func(t *testing.T, dev testDevice) { checkKVCacheParity(t, copyOn(t, dev.backend(t), onHost)) })
 }
 
 func checkKVCacheParity(t *testing.T, m *Model) {
@@ -155,6 +155,7 @@ func checkKVCacheParity(t *testing.T, m *Model) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer dec.Close()
 	for step := 0; step <= steps; step++ {
 		logits := dec.Logits()
 		want := &Batch{Seqs: full.Seqs}

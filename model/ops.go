@@ -17,6 +17,7 @@ import (
 	"hash"
 	"hash/fnv"
 	"math"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/chewxy/hm"
@@ -32,9 +33,9 @@ type float interface{ ~float32 | ~float64 }
 
 // backend is what the ops run on, for one element type: its memory and its arithmetic. Its
 // arithmetic has the signatures of package kernels, on slices of the backend's memory. The
-// host's backends hand out Go memory; a device's backend would hand out slices over device
-// memory, which only its own functions dereference: nothing outside a backend reads or writes
-// a tensor's data except through upload and download.
+// host's backends hand out Go memory; a device's backend (backend_cuda.go) hands out slices over
+// device memory, which only its own functions dereference: nothing outside a backend reads or
+// writes a tensor's data except through upload and download.
 type backend[T float] struct {
 	dtype tensor.Dtype
 
@@ -46,6 +47,11 @@ type backend[T float] struct {
 	downloadIndex func(dst, src []int32)
 	zero          func(x []T)
 	copy          func(dst, src []T) // both in the backend's memory
+	// free and freeIndex, where not nil, take back memory that alloc and allocIndex gave: a
+	// device's pool. A tensor's memory goes back when the tensor is garbage, so code that
+	// works on a tensor's data keeps the tensor.
+	free      func(x []T)
+	freeIndex func(x []int32)
 
 	gemm                     func(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 	addBias                  func(x, bias []T, N, C int)
@@ -135,14 +141,22 @@ func withHostMemory[T float](be *backend[T]) *backend[T] {
 
 // newTensor returns a zeroed tensor in the backend's memory.
 func (be *backend[T]) newTensor(shape ...int) *tensor.Dense {
-	n := tensor.Shape(shape).TotalSize()
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.alloc(n)), tensor.WithEngine(engine[T]{be: be}))
+	data := be.alloc(tensor.Shape(shape).TotalSize())
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data), tensor.WithEngine(engine[T]{be: be}))
+	if be.free != nil {
+		runtime.AddCleanup(t, be.free, data)
+	}
+	return t
 }
 
 // newIndexTensor returns a zeroed int32 tensor in the backend's memory.
 func (be *backend[T]) newIndexTensor(shape ...int) *tensor.Dense {
-	n := tensor.Shape(shape).TotalSize()
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(be.allocIndex(n)), tensor.WithEngine(engine[T]{be: be}))
+	data := be.allocIndex(tensor.Shape(shape).TotalSize())
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(data), tensor.WithEngine(engine[T]{be: be}))
+	if be.freeIndex != nil {
+		runtime.AddCleanup(t, be.freeIndex, data)
+	}
+	return t
 }
 
 // opSerial makes every op instance hash differently: Gorgonia merges nodes whose op and

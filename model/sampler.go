@@ -24,6 +24,9 @@ type Decoder struct {
 	lens     []int32     // cached tokens per sequence
 	nextPos  []int32     // position id of each sequence's next token
 	scratch  decodeScratch
+	// floats and indices are every allocation the decoder made on the backend, for Close.
+	floats  [][]float32
+	indices [][]int32
 }
 
 // decodeScratch holds a step's activations, inputs and outputs in the backend's memory.
@@ -63,17 +66,17 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 		}
 	}
 	s := &d.scratch
-	s.logits, s.uniform, s.logp = be.alloc(B*V), be.alloc(B), be.alloc(B)
-	s.offsets, s.drawn = be.allocIndex(B+1), be.allocIndex(B)
+	s.logits, s.uniform, s.logp = d.alloc(B*V), d.alloc(B), d.alloc(B)
+	s.offsets, s.drawn = d.allocIndex(B+1), d.allocIndex(B)
 	if extra > 0 { // with no token to come, the prompts' logits are all there is: no cache
 		d.capacity = longest + extra
 		for range m.Config.Layers {
-			d.k = append(d.k, be.alloc(B*d.capacity*C))
-			d.v = append(d.v, be.alloc(B*d.capacity*C))
+			d.k = append(d.k, d.alloc(B*d.capacity*C))
+			d.v = append(d.v, d.alloc(B*d.capacity*C))
 		}
-		s.x, s.h, s.qkv, s.att, s.proj = be.alloc(B*C), be.alloc(B*C), be.alloc(B*3*C), be.alloc(B*C), be.alloc(B*C)
-		s.fc, s.mean, s.rstd = be.alloc(B*4*C), be.alloc(B), be.alloc(B)
-		s.tokens, s.pos, s.lens, s.rows, s.slots = be.allocIndex(B), be.allocIndex(B), be.allocIndex(B), be.allocIndex(B), be.allocIndex(B)
+		s.x, s.h, s.qkv, s.att, s.proj = d.alloc(B*C), d.alloc(B*C), d.alloc(B*3*C), d.alloc(B*C), d.alloc(B*C)
+		s.fc, s.mean, s.rstd = d.alloc(B*4*C), d.alloc(B), d.alloc(B)
+		s.tokens, s.pos, s.lens, s.rows, s.slots = d.allocIndex(B), d.allocIndex(B), d.allocIndex(B), d.allocIndex(B), d.allocIndex(B)
 	}
 	distinct, rowsOf := distinctSequences(prompts)
 	b := &Batch{Seqs: distinct}
@@ -81,13 +84,14 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 		b.Scored = append(b.Scored, Scored{Seq: u, Index: len(seq.Tokens)}) // the logits after the last token
 	}
 	upload := func(idx []int32) []int32 {
-		dev := be.allocIndex(len(idx))
+		dev := d.allocIndex(len(idx))
 		be.uploadIndex(dev, idx)
 		return dev
 	}
 	for _, mb := range m.microBatches(b) {
 		p, err := m.runUpTo(logitsOnly, &mb.Batch)
 		if err != nil {
+			d.Close()
 			return nil, err
 		}
 		// Each sequence takes its prompt's logits and, for every token of the prompt, the key
@@ -114,6 +118,34 @@ func (m *Model) NewDecoder(prompts []Sequence, extra int) (*Decoder, error) {
 		}
 	}
 	return d, nil
+}
+
+// alloc and allocIndex allocate on the backend for the decoder's life.
+func (d *Decoder) alloc(n int) []float32 {
+	x := d.be.alloc(n)
+	d.floats = append(d.floats, x)
+	return x
+}
+
+func (d *Decoder) allocIndex(n int) []int32 {
+	x := d.be.allocIndex(n)
+	d.indices = append(d.indices, x)
+	return x
+}
+
+// Close gives the decoder's memory back to the model's backend: the caches, activations and
+// inputs a device holds for it, which it would otherwise keep. The decoder must not be used
+// afterwards. Generate closes the decoder it makes.
+func (d *Decoder) Close() {
+	if d.be.free != nil {
+		for _, x := range d.floats {
+			d.be.free(x)
+		}
+		for _, x := range d.indices {
+			d.be.freeIndex(x)
+		}
+	}
+	d.floats, d.indices = nil, nil
 }
 
 // distinctSequences returns the distinct sequences among seqs, in order of first appearance,
@@ -233,7 +265,7 @@ func (d *Decoder) Sample(allowed [][]int32, u []float64, sc SampleConfig) (token
 		uniform[b] = float32(u[b])
 	}
 	if len(ids) > len(s.allowed) {
-		s.allowed = d.be.allocIndex(len(ids))
+		s.allowed = d.allocIndex(len(ids))
 	}
 	d.be.uploadIndex(s.allowed, ids)
 	d.be.uploadIndex(s.offsets, offsets)
@@ -378,6 +410,7 @@ func (m *Model) Generate(prompts []Sequence, opt GenerateOptions, rng *rand.Rand
 	if err != nil {
 		return nil, err
 	}
+	defer dec.Close()
 	gens := make([]Generation, len(prompts))
 	done := make([]bool, len(prompts))
 	allowed := make([][]int32, len(prompts))

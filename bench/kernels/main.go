@@ -1,11 +1,13 @@
 // Command kernels measures the throughput of package kernels at the shapes of the policy's
 // model sizes, beside ceilings measured in the same run: the kernels' own Gemm on a 1024×1024
 // product for the matrix kernels (GFLOP/s), and copy() of a 256 MiB buffer across all threads
-// for the memory-bound ones (GB/s, counting bytes read plus bytes written).
+// for the memory-bound ones (GB/s, counting bytes read plus bytes written). Built with -tags gpu
+// it measures package kernels/cuda too, on the GPU, beside cuBLAS's Sgemm at 4096³ and a 1 GiB
+// device-to-device copy, timed by CUDA events.
 //
 // Usage:
 //
-//	go run ./bench/kernels [-run regexp] [-time duration] [-samples n] [-out file.json]
+//	go run ./bench/kernels [-run regexp] [-backend list] [-time duration] [-samples n] [-out file.json]
 //	go run ./bench/kernels -list
 //
 // Each workload runs until warm, then is timed in samples of enough calls to last a few
@@ -60,6 +62,8 @@ type machine struct {
 	OS         string `json:"os"`
 	Arch       string `json:"arch"`
 	Path       string `json:"cpu_path"` // the kernels' CPU path (kernels.CPUPath)
+	// Devices describes the backends' devices beside the CPU, such as a GPU.
+	Devices []string `json:"devices,omitempty"`
 }
 
 type report struct {
@@ -76,13 +80,15 @@ func main() {
 	minTime := flag.Duration("time", 500*time.Millisecond, "time each workload for at least `duration`")
 	samples := flag.Int("samples", 7, "take at least `n` samples of each workload")
 	list := flag.Bool("list", false, "print the workloads as JSON, measure nothing")
+	backendNames := flag.String("backend", "", "measure only the backends of the comma-separated `list` (cpu; cuda in a build with -tags gpu)")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), `Usage: go run ./bench/kernels [flags]
 
 Measures the kernels package at the small, base and large model sizes and reports GFLOP/s
 (matrix products, attention) or GB/s (the rest), each beside the fraction of a ceiling
 measured in the same run: the kernels' own Gemm at 1024³ (on the CPU path in use; ERLGO_CPU
-selects another), and copy() of 256 MiB on every thread.
+selects another), and copy() of 256 MiB on every thread. Built with -tags gpu, it measures the
+CUDA kernels too, against cuBLAS's Sgemm at 4096³ and a 1 GiB device copy, timed by CUDA events.
 
 Flags:
 `)
@@ -101,6 +107,18 @@ Flags:
 		fmt.Fprintln(os.Stderr, "kernels: -run:", err)
 		os.Exit(2)
 	}
+	if *backendNames != "" {
+		var kept []backend
+		for _, name := range strings.Split(*backendNames, ",") {
+			i := slices.IndexFunc(backends, func(b backend) bool { return b.Name() == name })
+			if i < 0 {
+				fmt.Fprintf(os.Stderr, "kernels: -backend: no backend %q in this build\n", name)
+				os.Exit(2)
+			}
+			kept = append(kept, backends[i])
+		}
+		backends = kept
+	}
 
 	rep := report{
 		Command: strings.Join(append([]string{"go run ./bench/kernels"}, os.Args[1:]...), " "),
@@ -108,14 +126,23 @@ Flags:
 		Machine: machine{CPU: cpuModel(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 			Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, Path: kernels.CPUPath()},
 	}
+	for _, b := range backends {
+		if d, ok := b.(interface{ Describe() string }); ok {
+			rep.Machine.Devices = append(rep.Machine.Devices, b.Name()+": "+d.Describe())
+		}
+	}
 	m := rep.Machine
-	fmt.Printf("%s, %d CPUs, GOMAXPROCS %d, %s %s/%s, kernels on the %s path\n\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch, m.Path)
+	fmt.Printf("%s, %d CPUs, GOMAXPROCS %d, %s %s/%s, kernels on the %s path\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch, m.Path)
+	for _, d := range m.Devices {
+		fmt.Println(d)
+	}
+	fmt.Println()
 
 	timer := timer{minSamples: *samples, minTime: *minTime}
 	bounds := map[string]ceilings{}
 	for _, b := range backends {
 		matrix, memory := b.Ceilings()
-		c := ceilings{timer.measure(b.Name(), matrix), timer.measure(b.Name(), memory)}
+		c := ceilings{timer.measure(b, matrix), timer.measure(b, memory)}
 		bounds[b.Name()] = c
 		rep.Ceilings = append(rep.Ceilings, c.matrix, c.memory)
 		for _, r := range []result{c.matrix, c.memory} {
@@ -134,7 +161,7 @@ Flags:
 				if call == nil {
 					continue
 				}
-				r := timer.measure(b.Name(), run{w, call})
+				r := timer.measure(b, run{w, call})
 				ceil := bounds[b.Name()].of(w)
 				r.Fraction = r.Rate / ceil.Rate
 				rep.Results = append(rep.Results, r)
@@ -169,24 +196,35 @@ type timer struct {
 	minTime    time.Duration
 }
 
-// measure times r on the named backend.
-func (t timer) measure(backend string, r run) result {
+// A deviceTimer is a backend that times its calls itself: a GPU's calls only queue work, and
+// its events measure the device's time.
+type deviceTimer interface {
+	// Time runs call calls times and returns the time per call.
+	Time(calls int, call func()) time.Duration
+}
+
+// measure times r on backend b.
+func (t timer) measure(b backend, r run) result {
 	w, call := r.workload, r.call
-	// The first call faults in the operands and fills pools; the second is timed to size the samples.
-	call()
-	start := time.Now()
-	call()
-	calls := max(1, int(minSample/max(time.Since(start), 1)))
-	// Collect the garbage of preparing the operands now, not in the middle of a sample.
-	runtime.GC()
-	res := result{workload: w, Backend: backend, Calls: calls}
-	begin := time.Now()
-	for len(res.Samples) < t.minSamples || (time.Since(begin) < t.minTime && len(res.Samples) < maxSamples) {
+	clock := func(calls int) time.Duration {
 		start := time.Now()
 		for range calls {
 			call()
 		}
-		res.Samples = append(res.Samples, time.Since(start).Seconds()/float64(calls))
+		return time.Since(start)
+	}
+	if dt, ok := b.(deviceTimer); ok {
+		clock = func(calls int) time.Duration { return time.Duration(calls) * dt.Time(calls, call) }
+	}
+	// The first call faults in the operands and fills pools; the second is timed to size the samples.
+	call()
+	calls := max(1, int(minSample/max(clock(1), 1)))
+	// Collect the garbage of preparing the operands now, not in the middle of a sample.
+	runtime.GC()
+	res := result{workload: w, Backend: b.Name(), Calls: calls}
+	begin := time.Now()
+	for len(res.Samples) < t.minSamples || (time.Since(begin) < t.minTime && len(res.Samples) < maxSamples) {
+		res.Samples = append(res.Samples, clock(calls).Seconds()/float64(calls))
 	}
 	sorted := slices.Sorted(slices.Values(res.Samples))
 	res.Seconds = sorted[len(sorted)/2]

@@ -36,7 +36,7 @@ const (
 )
 
 func runEval(sio stdio, args []string) error {
-	fs := newFlagSet("eval", "--checkpoint FILE | --random [--levels FILE.jsonl | --split test|validation] [--json]", evalDoc)
+	fs := newFlagSet("eval", "--checkpoint FILE | --random [--levels FILE.jsonl | --split test|validation] [--device cpu|cuda] [--json]", evalDoc)
 	def := erl.DefaultConfig()
 	ckpt := fs.String("checkpoint", "", "checkpoint `FILE` (.safetensors)")
 	random := fs.Bool("random", false, "score the uniformly random policy instead of a checkpoint")
@@ -46,6 +46,7 @@ func runEval(sio stdio, args []string) error {
 	n := fs.Int("n", 0, "number of generated levels of the split (default: the run's)")
 	samples := fs.Int("samples", def.EvalSamples, "sampled attempts per level")
 	asJSON := fs.Bool("json", false, "write the result as one JSON object on standard output (the table on standard error)")
+	device := fs.String("device", "cpu", "cpu or cuda (the GPU, in a build with -tags gpu)")
 	if err := parseFlags(fs, args, sio); err != nil {
 		return err
 	}
@@ -63,11 +64,17 @@ func runEval(sio stdio, args []string) error {
 	case set["n"] && (*n < 1 || *n > erl.MaxEvalLevels):
 		return usagef("--n %d: give 1 to %d generated levels, or a --levels file", *n, erl.MaxEvalLevels)
 	}
+	if err := model.CheckDevice(*device); err != nil {
+		return usageError{err}
+	}
 	cfg := def
 	var ck *model.Checkpoint
 	if !*random {
 		var err error
 		if ck, err = model.LoadCheckpoint(*ckpt); err != nil {
+			return err
+		}
+		if err := ck.To(*device); err != nil {
 			return err
 		}
 		if raw, ok := ck.Extra["erl.config"]; ok {

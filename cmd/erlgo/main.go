@@ -66,7 +66,7 @@ func run(args []string, sio stdio) int {
 		if c.name != args[0] {
 			continue
 		}
-		err := c.run(sio, args[1:])
+		err := runCommand(c, sio, args[1:])
 		var uerr usageError
 		var code exitCode
 		switch {
@@ -84,6 +84,22 @@ func run(args []string, sio stdio) int {
 	}
 	fmt.Fprintf(sio.err, "erlgo: unknown command %q\nRun 'erlgo --help' for the commands.\n", args[0])
 	return 2
+}
+
+// deviceFailure turns the panic of a failed GPU call into the error it carries, in a build
+// with GPU support (device_gpu.go); other panics stay panics.
+var deviceFailure = func(any) error { return nil }
+
+// runCommand runs c, with a failure of the GPU reported as the command's error.
+func runCommand(c command, sio stdio, args []string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if err = deviceFailure(r); err == nil {
+				panic(r)
+			}
+		}
+	}()
+	return c.run(sio, args)
 }
 
 func usage(w io.Writer) {

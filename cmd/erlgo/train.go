@@ -87,7 +87,7 @@ func runTrain(sio stdio, args []string) error {
 	batch := fs.Int("batch", def.Batch, "tasks per step")
 	group := fs.Int("group", def.Group, "attempts per task (GRPO group)")
 	seed := fs.Uint64("seed", def.Seed, "seed of levels, initial weights and sampling")
-	device := fs.String("device", def.Device, "cpu or cuda")
+	device := fs.String("device", def.Device, "cpu or cuda (the GPU, in a build with -tags gpu; ERLGO_CUDA_TF32=1 allows TF32 products)")
 	evalEvery := fs.Int("eval-every", def.EvalEvery, "evaluate on the validation levels every `N` steps (and before the first, and after the last)")
 	valLevels := fs.Int("val-levels", def.EvalLevels, "number of generated validation levels (they choose the best checkpoint)")
 	oldValLevels := fs.Int("eval-levels", def.EvalLevels, "the old name of --val-levels")
@@ -187,8 +187,8 @@ func runTrain(sio stdio, args []string) error {
 	if removed > 0 {
 		fmt.Fprintf(sio.err, "--overwrite: deleted %d files of the run in %s\n", removed, dir)
 	}
-	fmt.Fprintf(sio.err, "erlgo train: %s on %s, %s model (%d parameters), %d steps of %d tasks × %d attempts, into %s\n",
-		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
+	fmt.Fprintf(sio.err, "erlgo train: %s on %s, %s model (%d parameters) on %s, %d steps of %d tasks × %d attempts, into %s\n",
+		t.Config.Algo, t.Config.Env, t.Config.Size, t.Policy.Config.NumParams(), t.Config.Device, t.Config.Steps, t.Config.Batch, t.Config.Group, dir)
 	test := fmt.Sprintf("%d test levels (scored when the run stops)", len(t.TestTasks))
 	if len(t.TestTasks) == 0 {
 		test = "no test split (--test-levels 0)"
