@@ -64,12 +64,22 @@ const colBlock = 512
 // that together cover [0, C), concurrently when there is enough work; colCost is the work
 // per column, in element operations. Ranges other than the last start and end on multiples
 // of lineFloats, so no two workers write into the same cache line of a row.
+//
+// Each goroutine takes one range of at least minRangeLines cache lines, not several narrow
+// ones: a body runs a vector loop over each row of its range, and at the model's widths
+// (64 to 256 columns) ranges of one or two lines spent more on those calls than on the sums.
 func forColumnBlocks(C, colCost int, body func(c0, c1 int)) {
 	lines := (C + lineFloats - 1) / lineFloats
-	parallelFor(lines, lineFloats*colCost, func(lo, hi int) {
-		end := min(hi*lineFloats, C)
-		for c0 := lo * lineFloats; c0 < end; c0 += colBlock {
-			body(c0, min(c0+colBlock, end))
+	ranges := max(1, min(workersFor(lines, lineFloats*colCost), lines/minRangeLines))
+	parallelFor(ranges, lines*lineFloats*colCost/ranges, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			start, end := lines*r/ranges*lineFloats, min(lines*(r+1)/ranges*lineFloats, C)
+			for c0 := start; c0 < end; c0 += colBlock {
+				body(c0, min(c0+colBlock, end))
+			}
 		}
 	})
 }
+
+// minRangeLines is the narrowest column range forColumnBlocks gives a goroutine, in cache lines.
+const minRangeLines = 4
