@@ -54,8 +54,9 @@ resume from their last checkpoint (erlgo train --resume), the others start. erlg
 --out DIR alone continues DIR's, with the settings it keeps in DIR/reproduce.json; settings
 given that differ from them are refused, except --env, --algos and --seeds, which change the
 runs it holds. Ctrl-C (or SIGTERM, or SIGHUP) stops every run after its current step, saved,
-and once more at once, unsaved; a reproduction killed outright (kill -9) has its runs save and
-stop. --dry-run prints the plan and how long it should take, and changes nothing.`
+and once more at once, unsaved. The runs of a reproduction killed outright (kill -9) train on
+to the end of their budget, and the next reproduction in DIR waits for them. --dry-run prints
+the plan and how long it should take, and changes nothing.`
 
 // The files of a reproduction's directory, besides its runs and the report's files.
 const (

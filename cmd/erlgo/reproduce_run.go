@@ -39,7 +39,7 @@ func (p *reproduction) execute(sio stdio, states []found, jobs int) error {
 		return err
 	}
 	lock, err := lockDir(filepath.Join(p.dir, reproduceLockFile), func() {
-		fmt.Fprintf(sio.err, "%s is in use by another erlgo reproduce, or by the runs of one that was stopped, still saving: waiting for them to end\n", p.dir)
+		fmt.Fprintf(sio.err, "%s is in use by another erlgo reproduce, or by runs of one that was stopped (saving) or killed (training to the end of their budget): waiting for them to end\n", p.dir)
 	})
 	if err != nil {
 		return err
@@ -163,7 +163,9 @@ type scheduler struct {
 }
 
 func newScheduler(p *reproduction, states []found, jobs int, exe string, lock *os.File, sio stdio) *scheduler {
-	s := &scheduler{p: p, sio: sio, exe: exe, lock: lock, exits: make(chan childExit), start: time.Now(), printed: time.Now()}
+	// The view is printed first as soon as it is shown (printed is zero): a log shows at once
+	// which runs are done.
+	s := &scheduler{p: p, sio: sio, exe: exe, lock: lock, exits: make(chan childExit), start: time.Now()}
 	todo := 0
 	for i, r := range p.runs {
 		lr := &liveRun{plannedRun: r, found: states[i], state: statePending}
@@ -293,10 +295,6 @@ func (s *scheduler) launch(r *liveRun) error {
 	cmd.ExtraFiles = []*os.File{s.lock} // the run holds the directory's lock while it lives
 	started := make(chan error, 1)
 	go func() {
-		// The thread that starts a process is the one whose end signals it (Pdeathsig), so it
-		// is kept until the process ends.
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		if err := cmd.Start(); err != nil {
 			started <- err
 			return

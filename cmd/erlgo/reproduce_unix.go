@@ -32,10 +32,11 @@ func lockDir(path string, busy func()) (*os.File, error) {
 
 // childProcess returns the process attributes of a run's training process: a process group
 // of its own, so that a Ctrl-C at the terminal reaches the reproduction alone, which passes
-// it on to each run once (a second one would stop a run unsaved), and on Linux SIGTERM should
-// the reproduction die, so that its runs save and stop rather than train on unwatched.
-func childProcess() *syscall.SysProcAttr {
-	attr := &syscall.SysProcAttr{Setpgid: true}
-	setDeathSignal(attr)
-	return attr
-}
+// it on to each run once (a second one would stop a run unsaved).
+//
+// A run is not signalled when the reproduction dies (Linux's Pdeathsig): the kernel sends
+// that signal again as each thread of the dying reproduction hands the run on to the next,
+// and the second would stop the run unsaved. A run whose reproduction is killed outright
+// trains on to the end of its budget, holding the directory's lock, and the next
+// reproduction waits for it.
+func childProcess() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
