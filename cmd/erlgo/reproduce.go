@@ -398,7 +398,17 @@ func resolveSettings(dir string, given reproduceSettings, set map[string]bool) (
 	path := filepath.Join(dir, reproduceSettingsFile)
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return given, nil
+		entries, err := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.Name() != reproduceLockFile {
+				return given, usagef("%s holds %s and no reproduction (no %s): give another --out, or an empty or new directory",
+					dir, e.Name(), reproduceSettingsFile)
+			}
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
+		return given, err
 	} else if err != nil {
 		return given, err
 	}
@@ -666,7 +676,13 @@ func (p *reproduction) writeLevels(sio stdio) error {
 	return nil
 }
 
-// writeConfigs writes each run's config, and the reproduction's settings.
+// writeSettings writes the reproduction's settings, which make its directory a
+// reproduction's.
+func (p *reproduction) writeSettings() error {
+	return atomicfile.WriteJSON(filepath.Join(p.dir, reproduceSettingsFile), p.settings)
+}
+
+// writeConfigs writes each run's config.
 func (p *reproduction) writeConfigs() error {
 	for _, r := range p.runs {
 		if err := os.MkdirAll(filepath.Join(p.dir, r.env), 0o755); err != nil {
@@ -676,7 +692,7 @@ func (p *reproduction) writeConfigs() error {
 			return err
 		}
 	}
-	return atomicfile.WriteJSON(filepath.Join(p.dir, reproduceSettingsFile), p.settings)
+	return nil
 }
 
 // writeReport writes the reproduction's report from its finished runs.

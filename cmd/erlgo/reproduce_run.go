@@ -45,10 +45,16 @@ func (p *reproduction) execute(sio stdio, states []found, jobs int) error {
 		return err
 	}
 	defer lock.Close()
+	if err := p.writeSettings(); err != nil {
+		return err
+	}
 	if states, err = p.inspect(); err != nil { // runs may have ended while we waited
 		return err
 	}
-	if err := errors.Join(p.writeLevels(sio), p.writeConfigs()); err != nil {
+	if err := p.writeLevels(sio); err != nil {
+		return err
+	}
+	if err := p.writeConfigs(); err != nil {
 		return err
 	}
 	exe, err := os.Executable()

@@ -52,6 +52,13 @@ func TestReproduceFlags(t *testing.T) {
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a refused reproduction left %s behind (%v)", out, err)
 	}
+	taken := filepath.Join(dir, "taken")
+	if err := errors.Join(os.Mkdir(taken, 0o755), os.WriteFile(filepath.Join(taken, "notes.txt"), nil, 0o644)); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errb := erlgo("", "reproduce", "--dry-run", "--out", taken); code != 2 || !strings.Contains(errb, "holds notes.txt and no reproduction (no reproduce.json)") {
+		t.Errorf("a directory that holds something else: exit %d, %q", code, errb)
+	}
 	if code, out, _ := erlgo("", "reproduce", "--help"); code != 0 || !strings.Contains(out, "rlvr-10 (10 attempts a task") || !strings.Contains(out, "-dry-run") {
 		t.Errorf("reproduce --help: exit %d:\n%s", code, out)
 	}
