@@ -40,14 +40,16 @@ OUT/ENV/ALGO-sSEED, from the config OUT/ENV/ALGO-sSEED.config.json, its output i
 OUT/ENV/ALGO-sSEED.log. Every run of an environment is scored at the same levels, which no run
 trains on: OUT/levels/ENV-validation.jsonl, scored every few steps, chooses each run's best
 checkpoint, and OUT/levels/ENV-test.jsonl scores its last and best checkpoints when it stops
-(they are the splits of a training run of seed 1, generated once).
+(they are the splits of a training run of seed 1, generated once, unless --config gives level
+files).
 
 --budget is each run's training time (20m; the evaluations come on top of it), or its number
 of steps (300), as the reference gives every algorithm the same steps. A run is evaluated about
 20 times (--eval-every 0), and checkpointed every other evaluation. --config FILE (JSON or
 YAML, the keys of config.json) sets what every run starts from; reproduce then sets each
 run's env, algo, group (rlvr-10), seed, steps, time, eval_every, checkpoint_every,
-measure_lift, device and level files.
+measure_lift, device and its validation and test levels (the file's eval_file and test_file,
+where it gives them, are copied into OUT/levels; with more than one environment, give none).
 
 Run again, the same command continues a reproduction: finished runs are kept, stopped ones
 resume from their last checkpoint (erlgo train --resume), the others start. erlgo reproduce
@@ -243,7 +245,6 @@ func (p *reproduction) plan() error {
 				cfg.EvalEvery = p.evalEvery(v)
 				cfg.CheckpointEvery = cfg.EvalEvery * evaluationsPerRun / checkpointsPerRun
 				cfg.EvalFile, cfg.TestFile = levelFiles(env)
-				cfg.TrainFile = ""
 				r := plannedRun{env: env, v: v, seed: seed, name: filepath.Join(env, fmt.Sprintf("%s-s%d", v.name, seed)), cfg: cfg}
 				check := cfg // the level files are checked once written
 				check.EvalFile, check.TestFile = "", ""
@@ -288,7 +289,7 @@ func runReproduce(sio stdio, args []string) error {
 	device := fs.String("device", def.Device, "cpu or cuda")
 	jobs := fs.Int("jobs", 0, "runs at a time, each on its share of the cores (0: one a core)")
 	evalEvery := fs.Int("eval-every", 0, "evaluate each run on the validation levels every `N` steps (0: about 20 times a run)")
-	measureLift := fs.Bool("measure-lift", false, "measure the reflection's lift: a plain retry beside each guided one, whose rollouts come out of ERL's budget")
+	measureLift := fs.Bool("measure-lift", false, "measure the reflection's lift: a plain retry beside each guided one (off: under a time budget\nits rollouts would come out of ERL's training time)")
 	configFile := fs.String("config", "", "config `FILE` (JSON or YAML) that every run starts from")
 	dryRun := fs.Bool("dry-run", false, "print the plan and its expected duration, and change nothing")
 	if err := parseFlags(fs, args, sio); err != nil {
@@ -322,6 +323,14 @@ func runReproduce(sio stdio, args []string) error {
 		}
 		if given.Base.TestFile == "" && given.Base.TestLevels < 1 {
 			return usagef("%s: test_levels %d: a reproduction scores every run at test levels", *configFile, given.Base.TestLevels)
+		}
+		// The runs train in the reproduction's directory, and may continue from another.
+		for _, path := range []*string{&given.Base.TrainFile, &given.Base.EvalFile, &given.Base.TestFile} {
+			if *path != "" {
+				if *path, err = filepath.Abs(*path); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	p := &reproduction{dir: *out}
@@ -584,7 +593,7 @@ func (p *reproduction) printPlan(sio stdio, states []found, jobs int) {
 		done, resume, todo-resume, jobs, runtime.NumCPU(), procs)
 	if todo > 0 {
 		if p.budget.time > 0 {
-			fmt.Fprintf(w, "expected wall-clock: %s of training (%d runs of %s, %d at a time), and the evaluations on top\n",
+			fmt.Fprintf(w, "expected wall-clock: %s of training (%d runs of %s, %d at a time), and the evaluations on top (some 20 a run, seconds each)\n",
 				shortDuration(makespan(nil, left, jobs)), todo, shortDuration(p.budget.time), jobs)
 		} else {
 			fmt.Fprintf(w, "expected wall-clock: %d runs of %d steps, %d at a time: a step takes from a fraction of a second (RLVR) to seconds (ERL) a core\n",
@@ -644,8 +653,8 @@ func makespan(busy, durations []time.Duration, jobs int) time.Duration {
 }
 
 // writeLevels writes the validation and test levels of each environment, where they are not
-// there yet: the splits of a training run of splitSeed with the base config's sizes. It then
-// checks them as a run will read them.
+// there yet: those of the base config's level files, or else the splits of a training run of
+// splitSeed with the base config's sizes. It then checks them as a run will read them.
 func (p *reproduction) writeLevels(sio stdio) error {
 	if err := os.MkdirAll(filepath.Join(p.dir, reproduceLevelsDir), 0o755); err != nil {
 		return err
@@ -656,9 +665,8 @@ func (p *reproduction) writeLevels(sio stdio) error {
 		_, errVal := os.Stat(val)
 		_, errTest := os.Stat(test)
 		cfg := p.settings.Base
-		cfg.Env, cfg.Seed, cfg.TrainFile = env, splitSeed, ""
+		cfg.Env, cfg.Seed = env, splitSeed
 		if errVal != nil || errTest != nil {
-			cfg.EvalFile, cfg.TestFile = "", ""
 			vt, tt, err := erl.Splits(cfg)
 			if err != nil {
 				return fmt.Errorf("%s levels: %w", env, err)

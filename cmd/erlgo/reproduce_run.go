@@ -517,7 +517,7 @@ func (s *scheduler) runStatus(r *liveRun) string {
 		if s.p.budget.steps > 0 {
 			step += fmt.Sprintf("/%d", s.p.budget.steps)
 		} else {
-			step += fmt.Sprintf(" (%s of %s)", seconds(last.WallSeconds), s.p.budget.time)
+			step += fmt.Sprintf(" (%s of %s)", shortDuration(seconds(last.WallSeconds)), shortDuration(s.p.budget.time))
 		}
 		parts = append(parts, step)
 	}

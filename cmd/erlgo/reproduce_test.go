@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/erlgo/erlgo/envs"
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/report"
 )
@@ -291,6 +292,66 @@ func childProcesses(t *testing.T, pid int) []int {
 		}
 	}
 	return kids
+}
+
+// TestReproduceLevels: every run of an environment shares its levels, generated once, or
+// those of the config's level files, copied into the reproduction.
+func TestReproduceLevels(t *testing.T) {
+	root := t.TempDir()
+	base := erl.DefaultConfig()
+	base.EvalLevels, base.TestLevels = 5, 7
+	gen := &reproduction{dir: filepath.Join(root, "gen"), settings: reproduceSettings{Envs: []string{"sokoban", "frozenlake"}, Base: base}}
+	var sio stdio
+	sio.err = &bytes.Buffer{}
+	if err := gen.writeLevels(sio); err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range gen.settings.Envs {
+		cfg := base
+		cfg.Env, cfg.Seed = env, splitSeed
+		wantVal, wantTest, err := erl.Splits(cfg) // a training run of seed 1's
+		if err != nil {
+			t.Fatal(err)
+		}
+		val, test := levelFiles(env)
+		for path, want := range map[string][]envs.Task{val: wantVal, test: wantTest} {
+			got, err := erl.ReadLevels(filepath.Join(gen.dir, path), env)
+			if err != nil || !slices.EqualFunc(got, want, equalTasks) {
+				t.Errorf("%s: %d levels (%v), want the %d of a run of seed %d", path, len(got), err, len(want), splitSeed)
+			}
+		}
+	}
+	// The config's files: its test levels, and validation levels generated apart from them.
+	file := filepath.Join(root, "mine.jsonl")
+	if err := envs.WriteLevels(file, gen.mustRead(t, "sokoban", "test")[:3]); err != nil {
+		t.Fatal(err)
+	}
+	base.TestFile = file
+	given := &reproduction{dir: filepath.Join(root, "given"), settings: reproduceSettings{Envs: []string{"sokoban"}, Base: base}}
+	if err := given.writeLevels(sio); err != nil {
+		t.Fatal(err)
+	}
+	if got := given.mustRead(t, "sokoban", "test"); len(got) != 3 || !equalTasks(got[0], gen.mustRead(t, "sokoban", "test")[0]) {
+		t.Errorf("the config's test file was not copied: %d levels", len(got))
+	}
+	if got := given.mustRead(t, "sokoban", "validation"); len(got) != 5 {
+		t.Errorf("%d validation levels, want 5 generated", len(got))
+	}
+}
+
+// mustRead reads the reproduction's split (validation or test) of env.
+func (p *reproduction) mustRead(t *testing.T, env, split string) []envs.Task {
+	t.Helper()
+	val, test := levelFiles(env)
+	path := test
+	if split == "validation" {
+		path = val
+	}
+	tasks, err := erl.ReadLevels(filepath.Join(p.dir, path), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tasks
 }
 
 // seq returns the integers from a to b.
