@@ -27,8 +27,10 @@ type Reproduction struct {
 	// lines that say what made it and where (erlgo's version, the machine).
 	Command string
 	About   []string
-	// Budget says what each run may spend, in words ("20m of training time").
+	// Budget says what each run may spend, in words ("20m of training time"), and Model what
+	// each run trains ("the small model, 138688 parameters").
 	Budget string
+	Model  string
 	Envs   []ReproductionEnv
 }
 
@@ -71,18 +73,20 @@ type ReproductionAlgo struct {
 type ReproductionSummary struct {
 	Command string `json:"command"`
 	Budget  string `json:"budget"`
+	Model   string `json:"model"`
 	// Complete says whether every planned run finished; Runs and Planned count them.
 	Complete bool `json:"complete"`
 	Runs     int  `json:"runs"`
 	Planned  int  `json:"planned"`
 	// Interval says how the intervals of a configuration's mean success and of differences
 	// are made (stats.RunsMethod); a run's own scores have erl.IntervalMethod's.
-	Interval string              `json:"interval"`
-	Envs     []EnvSummary        `json:"envs"`
-	Paper    []PaperComparison   `json:"paper"`
-	About    []string            `json:"about"`
-	Methods  map[string]string   `json:"methods"`
-	Files    map[string][]string `json:"files"`
+	Interval string            `json:"interval"`
+	Envs     []EnvSummary      `json:"envs"`
+	Paper    []PaperComparison `json:"paper"`
+	About    []string          `json:"about"`
+	// Methods says how the intervals of other figures are made: "run", a run's own test
+	// scores; "lift", the reflection's lift.
+	Methods map[string]string `json:"methods"`
 }
 
 // EnvSummary is the summary of one environment of a reproduction.
@@ -188,11 +192,10 @@ var paperFindings = []struct {
 
 func ptrTo(v float64) *float64 { return &v }
 
-// paperSetting says what the paper's figures come from, beside ours.
+// paperSetting says what the paper's figures come from, beside ours (%s: the model).
 const paperSetting = "The paper's figures come from Qwen3-4B-Instruct-2507, a pretrained 4-billion-parameter " +
 	"language model, trained on 8 GPUs for about 32 hours (200 steps of 64 tasks on Sokoban, 100 on FrozenLake); " +
-	"ours from a transformer of about 139 thousand parameters trained from scratch, on the budget above. " +
-	"Read the signs and the orderings, not the sizes."
+	"ours from %s, trained from scratch on the budget above. Read the signs and the orderings, not the sizes."
 
 // WriteReproduction writes the report of the reproduction r into its directory dir:
 // report.md (for people), summary.json (ReproductionSummary, for programs) and, for each
@@ -200,8 +203,8 @@ const paperSetting = "The paper's figures come from Qwen3-4B-Instruct-2507, a pr
 // environment steps and wall-clock (PlotCompareGroups, the random policy dashed). It returns
 // the summary. Every file is written whole or not at all.
 func WriteReproduction(dir string, r Reproduction) (ReproductionSummary, error) {
-	sum := ReproductionSummary{Command: r.Command, Budget: r.Budget, Interval: stats.RunsMethod, About: r.About,
-		Methods: map[string]string{"run": erl.IntervalMethod, "lift": LiftMethod}, Files: map[string][]string{}}
+	sum := ReproductionSummary{Command: r.Command, Budget: r.Budget, Model: r.Model, Interval: stats.RunsMethod, About: r.About,
+		Methods: map[string]string{"run": erl.IntervalMethod, "lift": LiftMethod}}
 	var groupsByEnv [][]Group
 	for _, e := range r.Envs {
 		es, groups, err := summarizeEnv(e)
@@ -223,12 +226,6 @@ func WriteReproduction(dir string, r Reproduction) (ReproductionSummary, error) 
 	}
 	sum.Complete = sum.Runs == sum.Planned
 	sum.Paper = comparePaper(sum.Envs)
-	for _, e := range sum.Envs {
-		if e.Figure != "" {
-			sum.Files["figures"] = append(sum.Files["figures"], e.Figure)
-		}
-	}
-	sum.Files["report"] = []string{ReproductionReportFile}
 	err := atomicfile.Write(filepath.Join(dir, ReproductionReportFile), func(w io.Writer) error {
 		_, err := io.WriteString(w, reproductionMarkdown(sum, groupsByEnv))
 		return err
@@ -395,7 +392,7 @@ func reproductionMarkdown(s ReproductionSummary, groupsByEnv [][]Group) string {
 	if !s.Complete {
 		status = fmt.Sprintf("**incomplete**: %d of the %d planned runs have finished; the figures are those of the finished runs (the command above continues the others)", s.Runs, s.Planned)
 	}
-	fmt.Fprintf(&b, "Each run: %s; %s.\n", s.Budget, status)
+	fmt.Fprintf(&b, "Each run: %s of %s; %s.\n", s.Budget, s.Model, status)
 	for _, line := range s.About {
 		fmt.Fprintf(&b, "%s\n", line)
 	}
@@ -413,7 +410,7 @@ func reproductionMarkdown(s ReproductionSummary, groupsByEnv [][]Group) string {
 	}
 	if len(s.Paper) > 0 {
 		b.WriteString("\n## The paper's findings beside ours\n\n")
-		b.WriteString(paperSetting + "\n\n")
+		fmt.Fprintf(&b, paperSetting+"\n\n", s.Model)
 		b.WriteString("| environment | the paper | ours: test success, A − B | final (last checkpoint) | best checkpoint |\n| --- | --- | --- | --- | --- |\n")
 		for _, p := range s.Paper {
 			fmt.Fprintf(&b, "| %s | %s | %s − %s | %s | %s |\n", p.Env, p.Finding, p.A, p.B, formatDiff(p.Ours.Final), formatDiff(p.Ours.Best))

@@ -39,7 +39,7 @@ func levelCounts(n, k, s int) []int {
 
 func testReproduction() Reproduction {
 	const levels = 40
-	return Reproduction{Command: "erlgo reproduce --env sokoban --out x", About: []string{"made by a test"}, Budget: "30 steps",
+	return Reproduction{Command: "erlgo reproduce --env sokoban --out x", About: []string{"made by a test"}, Budget: "30 steps", Model: "the small model (138688 parameters)",
 		Envs: []ReproductionEnv{{Env: "sokoban", ValidationFile: "levels/sokoban-validation.jsonl", TestFile: "levels/sokoban-test.jsonl",
 			ValidationLevels: 20, TestLevels: levels, Random: erl.NewScore(levelCounts(levels, 10, 1), 4),
 			RandomValidation: erl.NewScore(levelCounts(20, 10, 1), 4), RandomSamples: 4,
@@ -102,10 +102,10 @@ func TestWriteReproduction(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"erlgo reproduce --env sokoban --out x", "**incomplete**: 5 of the 9 planned runs", "made by a test",
+		"erlgo reproduce --env sokoban --out x", "Each run: 30 steps of the small model (138688 parameters); **incomplete**: 5 of the 9 planned runs", "made by a test",
 		"![sokoban: validation success", "(sokoban.png)",
 		"| ERL | 3 | 30 | 0.333 (0.250–0.500) | [", "| RLVR, 10 attempts a task | 2 of 3 | 30 |", "| RLVR | 0 of 3 | - |",
-		"| random policy (4 attempts a level) | | | 0.025 |", "| erl − rlvr-10 | +", "Qwen3-4B-Instruct-2507", "8 GPUs",
+		"| random policy (4 attempts a level) | | | 0.025 |", "| erl − rlvr-10 | +", "Qwen3-4B-Instruct-2507", "8 GPUs", "ours from the small model (138688 parameters), trained from scratch",
 		"| sokoban | ERL 0.87 against RLVR 0.06: +0.81 | erl − rlvr-10 |", "`sokoban/erl-s2` | 30 |", "reflection lift",
 	} {
 		if !strings.Contains(string(md), want) {

@@ -20,6 +20,7 @@ import (
 	"github.com/erlgo/erlgo/envs"
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/internal/atomicfile"
+	"github.com/erlgo/erlgo/model"
 	"github.com/erlgo/erlgo/report"
 )
 
@@ -708,7 +709,12 @@ func (p *reproduction) writeReport() (report.ReproductionSummary, error) {
 	v := buildVersion()
 	about := []string{fmt.Sprintf("Last run by erlgo %s (%s, %s) on %s, on %d cores%s; each run's log says how many cores it had (GOMAXPROCS).",
 		v.Version, v.Go, v.Platform, time.Now().Format("2006-01-02"), runtime.NumCPU(), cpuModel())}
-	rep := report.Reproduction{Command: p.command(), About: about, Budget: p.budget.String()}
+	mc, err := model.NewConfig(p.settings.Base.Size)
+	if err != nil {
+		return report.ReproductionSummary{}, err
+	}
+	rep := report.Reproduction{Command: p.command(), About: about, Budget: p.budget.String(),
+		Model: fmt.Sprintf("the %s model (%d parameters)", p.settings.Base.Size, mc.NumParams())}
 	for _, env := range p.settings.Envs {
 		valFile, testFile := levelFiles(env)
 		val, err := erl.ReadLevels(filepath.Join(p.dir, valFile), env)
