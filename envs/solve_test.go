@@ -2,6 +2,8 @@ package envs
 
 import (
 	"errors"
+	"maps"
+	"strings"
 	"testing"
 )
 
@@ -157,5 +159,50 @@ func TestOptimalMoves(t *testing.T) {
 	hole := Task{Env: EnvFrozenLake, Layout: []string{"SH", "HG"}}
 	if _, err := hole.OptimalMoves(); !errors.Is(err, ErrUnsolvable) {
 		t.Errorf("a lake whose goal is cut off: %v, want ErrUnsolvable", err)
+	}
+}
+
+// TestSokobanLevelsByLength counts every level of the paper's Sokoban distribution (sides 6 to
+// 8, player, box and goal on distinct interior squares, an optimal solution of at most 8
+// moves) by the length of its optimal solution: 18,412 levels in all, of which only 188 take
+// one move. Training draws thousands of levels from these, the short ones most often, which
+// is why validation and test levels are kept out of training explicitly (bench/RESULTS.md).
+func TestSokobanLevelsByLength(t *testing.T) {
+	if testing.Short() {
+		t.Skip("solves every level of the distribution")
+	}
+	count := make(map[int]int)
+	for side := 6; side <= 8; side++ {
+		inner := side - 2
+		squares := inner * inner
+		for player := range squares {
+			for box := range squares {
+				for goal := range squares {
+					if player == box || player == goal || box == goal {
+						continue
+					}
+					rows := make([][]byte, side)
+					for r := range rows {
+						rows[r] = []byte(strings.Repeat("#", side))
+						for c := 1; r > 0 && r < side-1 && c < side-1; c++ {
+							rows[r][c] = ' '
+						}
+					}
+					for sq, ch := range map[int]byte{player: '@', box: '$', goal: '.'} {
+						rows[1+sq/inner][1+sq%inner] = ch
+					}
+					task := Task{Env: EnvSokoban, Layout: toStrings(rows)}
+					if moves, err := task.OptimalMoves(); err == nil {
+						count[moves]++
+					} else if !errors.Is(err, ErrSearchLimit) && !errors.Is(err, ErrUnsolvable) {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+	}
+	want := map[int]int{1: 188, 2: 560, 3: 1156, 4: 1888, 5: 2644, 6: 3744, 7: 4040, 8: 4192}
+	if !maps.Equal(count, want) {
+		t.Errorf("levels by optimal solution length %v, want %v", count, want)
 	}
 }

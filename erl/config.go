@@ -190,7 +190,7 @@ const (
 	// MaxAttempts bounds the attempts of a step (Batch × Group), all held in memory at once.
 	MaxAttempts = 1 << 16
 	// MaxEvalLevels bounds the generated levels of a split: the paper's Sokoban distribution
-	// holds some tens of thousands of distinct levels in all.
+	// holds 18,412 distinct levels in all (envs.TestSokobanLevelsByLength).
 	MaxEvalLevels = 1_000_000
 	// MaxEvalAttempts bounds the attempts of an evaluation (levels × samples), all held in
 	// memory at once.

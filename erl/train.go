@@ -366,8 +366,8 @@ func hasKey(js, key string) bool {
 
 // trainingTasks draws the levels of a step from the step's own stream: distinct generated
 // levels that are never validation or test levels, or levels of the training file (which
-// NewTrainer cleared of them). Where the curriculum
-// chose the length of each level's optimal solution, moves holds those lengths.
+// NewTrainer cleared of them). Where the curriculum chose the length of each level's optimal
+// solution, moves holds those lengths.
 func (t *Trainer) trainingTasks(step int) (tasks []envs.Task, moves []int, err error) {
 	stream := t.Config.Seed*1_000_003 + uint64(step)
 	if t.TrainTasks != nil {

@@ -96,7 +96,7 @@ func runTrain(sio stdio, args []string) error {
 	valFile := fs.String("val-levels-file", "", "validation levels `FILE` (JSONL) instead of generated ones")
 	oldValFile := fs.String("eval-levels-file", "", "the old name of --val-levels-file")
 	testFile := fs.String("test-levels-file", "", "test levels `FILE` (JSONL) instead of generated ones")
-	measureLift := fs.Bool("measure-lift", def.MeasureLift, "beside each reflection-guided retry, play a plain retry (not trained on) and log the reflection's lift")
+	measureLift := fs.Bool("measure-lift", def.MeasureLift, "beside each reflection-guided retry, play a plain retry (not trained on) and log the reflection's lift; --measure-lift=false leaves it out")
 	trainFile := fs.String("train-levels-file", "", "train on the levels of `FILE` (JSONL) instead of generated ones")
 	curriculum := fs.String("curriculum", def.Curriculum, "generated training levels: "+strings.Join(erl.Curricula, ", ")+
 		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; adaptive: lengths the policy\nsolves about half the time; validation and test levels keep the paper's distribution)")

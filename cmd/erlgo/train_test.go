@@ -26,7 +26,7 @@ import (
 func TestTrainThenEval(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "run.yaml")
-	yaml := "algo: erl-nomem\nbatch: 2\ngroup: 2\nsteps: 2\neval_levels: 3\neval_samples: 1\nreflection_len: 4\nevery_bogus: 1\n"
+	yaml := "algo: erl-nomem\nbatch: 2\ngroup: 2\nsteps: 2\neval_levels: 3\ntest_levels: 3\neval_samples: 1\nreflection_len: 4\nevery_bogus: 1\n"
 	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestTrainLevelsFileAndCurriculum(t *testing.T) {
 	if code, _, errb := erlgo("", "levels", "--n", "4", "--seed", "7", "--out", levels); code != 0 {
 		t.Fatalf("levels: %s", errb)
 	}
-	small := []string{"train", "--algo", "rlvr", "--batch", "2", "--group", "2", "--steps", "1", "--eval-levels", "2", "--train-levels-file", levels}
+	small := []string{"train", "--algo", "rlvr", "--batch", "2", "--group", "2", "--steps", "1", "--eval-levels", "2", "--test-levels", "2", "--train-levels-file", levels}
 	run := filepath.Join(dir, "run")
 	if code, out, errb := erlgo("", append(small, "--out", run)...); code != 0 {
 		t.Fatalf("train on a level file: exit %d\n%s\n%s", code, out, errb)
@@ -151,7 +151,7 @@ func TestTrainLevelsFileAndCurriculum(t *testing.T) {
 }
 
 // tinyTrain is the flags of a training run that takes about a second.
-var tinyTrain = []string{"train", "--algo", "rlvr", "--batch", "2", "--group", "2", "--steps", "1", "--eval-levels", "2"}
+var tinyTrain = []string{"train", "--algo", "rlvr", "--batch", "2", "--group", "2", "--steps", "1", "--eval-levels", "2", "--test-levels", "2"}
 
 // TestTrainRefusesToOverwrite checks that a run directory that holds anything is never
 // trained into by mistake, and that --overwrite deletes the old run's files, and only those.
@@ -360,16 +360,63 @@ func TestREADMERandomBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const cmd, figure = "erlgo eval --random --samples 32", "0.023"
+	const cmd, figure = "erlgo eval --random --split validation --samples 32", "0.027"
 	if !strings.Contains(string(readme), cmd) || !strings.Contains(string(readme), "random="+figure) {
 		t.Fatalf("README no longer gives %q and its figure %s", cmd, figure)
 	}
-	code, out, errb := erlgo("", "eval", "--random", "--samples", "32", "--json")
+	code, out, errb := erlgo("", "eval", "--random", "--split", "validation", "--samples", "32", "--json")
 	var res struct{ Success float64 }
 	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
 		t.Fatalf("exit %d, %v: %s", code, err, errb)
 	}
 	if got := fmt.Sprintf("%.3f", res.Success); got != figure {
 		t.Errorf("%s gives %s; README says %s", cmd, got, figure)
+	}
+}
+
+// TestREADMETestFigures holds README's test-split figures of the committed checkpoints, and of
+// the random policy, to the commands that give them, and the committed level files to the
+// commands that make them.
+func TestREADMETestFigures(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const results = "../../bench/results/sokoban-cpu-20min/"
+	test := results + "test.jsonl"
+	for _, split := range []struct{ file, args string }{
+		{test, "--split test --seed 1 --n 512"},
+		{results + "heldout.jsonl", "--split validation --seed 1"},
+	} {
+		made := filepath.Join(t.TempDir(), "levels.jsonl")
+		if code, _, errb := erlgo("", append([]string{"levels", "--out", made}, strings.Fields(split.args)...)...); code != 0 {
+			t.Fatalf("levels %s: %s", split.args, errb)
+		}
+		want, err1 := os.ReadFile(split.file)
+		got, err2 := os.ReadFile(made)
+		if err1 != nil || err2 != nil || !bytes.Equal(got, want) {
+			t.Errorf("erlgo levels %s does not make %s (%v, %v)", split.args, split.file, err1, err2)
+		}
+	}
+	score := func(s erl.Score) string { return fmt.Sprintf("%.3f [%.3f, %.3f]", s.Success, s.Lo, s.Hi) }
+	for _, algo := range []string{"erl", "rlvr"} {
+		code, out, errb := erlgo("", "eval", "--checkpoint", results+algo+"/best.safetensors", "--levels", test, "--json")
+		var ev erl.Evaluation
+		if err := json.Unmarshal([]byte(out), &ev); code != 0 || err != nil {
+			t.Fatalf("eval %s: exit %d, %v: %s", algo, code, err, errb)
+		}
+		for _, want := range []string{score(ev.Sampled), score(ev.Greedy)} {
+			if !strings.Contains(string(readme), want) {
+				t.Errorf("README lacks %s's test figure %s", algo, want)
+			}
+		}
+	}
+	code, out, errb := erlgo("", "eval", "--random", "--levels", test, "--samples", "32", "--json")
+	var res struct{ Random erl.Score }
+	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+		t.Fatalf("eval --random: exit %d, %v: %s", code, err, errb)
+	}
+	if !strings.Contains(string(readme), score(res.Random)) {
+		t.Errorf("README lacks the random policy's test figure %s", score(res.Random))
 	}
 }
