@@ -41,6 +41,11 @@ type Evaluation struct {
 	// ByLength holds the scores of the levels of each optimal solution length, shortest
 	// first, the lengths that the levels have only.
 	ByLength []LengthScore `json:"by_length"`
+	// GreedySolved and SampledSolved hold, level by level in the order of the levels, how many
+	// of its greedy attempt (0 or 1) and of its sampled attempts succeeded: what the scores of
+	// several runs at the same levels are pooled from.
+	GreedySolved  []int `json:"greedy_solved,omitempty"`
+	SampledSolved []int `json:"sampled_solved,omitempty"`
 	// Interval says how the intervals are made (IntervalMethod).
 	Interval string `json:"interval"`
 }
@@ -79,6 +84,7 @@ func Evaluate(m *model.Model, c *Contexts, tasks []envs.Task, sample model.Sampl
 	}
 	greedySolved, sampledSolved := solvedPerLevel(greedy, 1), solvedPerLevel(attempts, samples)
 	ev.Greedy, ev.Sampled = NewScore(greedySolved, 1), NewScore(sampledSolved, samples)
+	ev.GreedySolved, ev.SampledSolved = greedySolved, sampledSolved
 	for _, l := range lengthsOf(moves) {
 		var g, s []int
 		for i, m := range moves {

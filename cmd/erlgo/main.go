@@ -41,6 +41,7 @@ var commands = []command{
 	{"play", "play levels in the terminal", runPlay},
 	{"replay", "replay action sequences read as JSON lines and report what happened", runReplay},
 	{"compare", "compare training runs: a table and a figure of held-out success", runCompare},
+	{"reproduce", "run the paper's comparison (every algorithm, seed and environment) and report it", runReproduce},
 	{"view", "write a run's report as an HTML page: curves and an episode browser", runView},
 	{"version", "print erlgo's version and build settings", runVersion},
 }
