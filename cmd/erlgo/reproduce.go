@@ -91,18 +91,19 @@ type variant struct {
 	algo  string
 	group int // attempts a task; 0: the config's
 	about string
-	// stepSeconds is a step's training time on one core of this project's machine (Sokoban,
-	// README's first result), from which the evaluations of a time budget are spaced.
+	// stepSeconds is about a step's training time on one core of this project's machine
+	// (Sokoban, the default config, with the CPU kernels in Go assembly: a fifth of README's
+	// first result's), from which the evaluations of a time budget are spaced.
 	stepSeconds float64
 }
 
 // variants are the algorithms erlgo reproduce knows, in the order of its report.
 var variants = []variant{
-	{"erl", erl.AlgoERL, 0, "ERL", 1.5},
-	{"rlvr", erl.AlgoRLVR, 0, "RLVR", 0.3},
-	{"rlvr-10", erl.AlgoRLVR, 10, "RLVR, 10 attempts a task", 0.75},
-	{"erl-nomem", erl.AlgoERLNoMemory, 0, "ERL without memory", 1.5},
-	{"erl-norefl", erl.AlgoERLNoReflect, 0, "ERL without reflection", 1.5},
+	{"erl", erl.AlgoERL, 0, "ERL", 0.3},
+	{"rlvr", erl.AlgoRLVR, 0, "RLVR", 0.06},
+	{"rlvr-10", erl.AlgoRLVR, 10, "RLVR, 10 attempts a task", 0.15},
+	{"erl-nomem", erl.AlgoERLNoMemory, 0, "ERL without memory", 0.3},
+	{"erl-norefl", erl.AlgoERLNoReflect, 0, "ERL without reflection", 0.3},
 }
 
 func variantNames() []string {

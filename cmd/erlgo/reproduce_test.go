@@ -41,7 +41,7 @@ func TestReproduceFlags(t *testing.T) {
 		{[]string{"--env", "maze"}, `--env "maze": want frozenlake, sokoban, or all`},
 		{[]string{"--jobs", "-1"}, "--jobs -1"},
 		{[]string{"--eval-every", "-2"}, "--eval-every -2 must not be negative"},
-		{[]string{"--device", "cuda", "--dry-run"}, "run sokoban/erl-s1: device cuda: this build has no GPU support yet"},
+		{[]string{"--device", "cuda", "--dry-run"}, "run sokoban/erl-s1: device cuda: this erlgo was built without GPU support"},
 		{[]string{"--config", noTest}, "test_levels 0: a reproduction scores every run at test levels"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
 	} {
@@ -75,7 +75,7 @@ func TestReproduceDryRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		"30 runs: sokoban, frozenlake × erl, rlvr, rlvr-10, erl-nomem, erl-norefl × seeds 1 to 3",
-		"each run: 20m of training time; validation every 40 steps (erl), 200 steps (rlvr), 80 steps (rlvr-10)",
+		"each run: 20m of training time; validation every 200 steps (erl), 1000 steps (rlvr), 400 steps (rlvr-10)",
 		"0 done, 0 to resume, 30 to start; 3 at a time",
 		"expected wall-clock: 3h20m of training (30 runs of 20m, 3 at a time)",
 		"sokoban/rlvr-10-s1", "start  erlgo train --config frozenlake/erl-norefl-s3.config.json --out frozenlake/erl-norefl-s3",
