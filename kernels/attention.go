@@ -223,6 +223,18 @@ func seqLen(lens []int32, b, T int) int {
 
 // checkAttention validates the shared arguments of the attention kernels and returns the head dimension.
 func checkAttention(kernel string, qkv, att []float32, lens []int32, B, T, C, NH int) int {
+	hd := CheckAttention(kernel, qkv, att, lens, B, T, C, NH)
+	if lens != nil {
+		mustIndices(kernel, "lens", lens[:B], T+1)
+	}
+	return hd
+}
+
+// CheckAttention panics, naming kernel and the argument, where the dimensions and slice
+// lengths that the attention kernels share do not fit, and returns the head dimension: the
+// checks an implementation on another device makes too. It does not read lens's values (a
+// device's are in its memory); the host's kernels check those as well.
+func CheckAttention(kernel string, qkv, att []float32, lens []int32, B, T, C, NH int) int {
 	mustDim(kernel, "B", B, 0)
 	mustDim(kernel, "T", T, 0)
 	mustDim(kernel, "NH", NH, 1)
@@ -234,7 +246,6 @@ func checkAttention(kernel string, qkv, att []float32, lens []int32, B, T, C, NH
 	mustLen(kernel, "att", att, B*NH*T*T)
 	if lens != nil {
 		mustLen(kernel, "lens", lens, B)
-		mustIndices(kernel, "lens", lens[:B], T+1)
 	}
 	return C / NH
 }

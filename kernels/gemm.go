@@ -18,7 +18,7 @@ var sgemm = gonum.Implementation{}.Sgemm
 // A is stored k×m when transA is set and m×k otherwise, and likewise B. With beta = 0, C is
 // overwritten without being read, so it may hold anything, NaN included.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
+	CheckGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
 	gemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -27,7 +27,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // A stride of 0 for A or B reuses one matrix for every product. The C matrices must not
 // overlap, because the products run concurrently when they are large enough.
 func GemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
-	checkGemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
+	CheckGemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -103,8 +103,10 @@ func blasTranspose(t bool) blas.Transpose {
 	return blas.NoTrans
 }
 
-// checkGemm validates a batch of products; Gemm is the batch of one with zero strides.
-func checkGemm(kernel string, transA, transB bool, m, n, k int, a []float32, lda, strideA int, b []float32, ldb, strideB int, c []float32, ldc, strideC, batch int) {
+// CheckGemm panics, naming kernel and the argument, where a batch of products does not fit its
+// dimensions and slices (Gemm is the batch of one with zero strides): the checks of Gemm and
+// GemmStridedBatched, which an implementation on another device makes too.
+func CheckGemm(kernel string, transA, transB bool, m, n, k int, a []float32, lda, strideA int, b []float32, ldb, strideB int, c []float32, ldc, strideC, batch int) {
 	mustDim(kernel, "m", m, 0)
 	mustDim(kernel, "n", n, 0)
 	mustDim(kernel, "k", k, 0)

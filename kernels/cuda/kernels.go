@@ -23,7 +23,7 @@ const threads = 256
 
 // Gemm is kernels.Gemm on cuBLAS.
 func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
+	kernels.CheckGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
 	if d.onHost("gemm", kernels.Gemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) || m == 0 || n == 0 {
 		return
 	}
@@ -39,7 +39,7 @@ func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float
 
 // GemmStridedBatched is kernels.GemmStridedBatched on cuBLAS.
 func (d *Device) GemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
-	checkGemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
+	kernels.CheckGemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
 	if d.onHost("gemm", kernels.GemmStridedBatched, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch) ||
 		m == 0 || n == 0 || batch == 0 {
 		return
