@@ -66,6 +66,7 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"version"}, code: 0, out: "go1."},
 		{args: []string{"--version"}, code: 0, out: "github.com/erlgo/erlgo"},
 		{args: []string{"version", "--json"}, code: 0, out: `"platform":"`},
+		{args: []string{"version"}, code: 0, out: "cpu path"},
 		// Every number and every file is checked before any work starts.
 		{args: []string{"eval", "--random", "--n", "-3"}, code: 2, errex: "--n -3: give 1 to 1000000 generated levels"},
 		{args: []string{"eval", "--checkpoint", missing, "--n", "-3"}, code: 2, errex: "--n -3"},

@@ -5,27 +5,33 @@ import (
 	"runtime"
 	"runtime/debug"
 	"text/tabwriter"
+
+	"github.com/erlgo/erlgo/kernels"
 )
 
 const versionDoc = `
 Prints erlgo's version: the module's version (for a build from a git checkout, the commit's
-pseudo-version, +dirty when the tree had changes), the Go toolchain, the platform and the
-build settings (the commit and its time, cgo, build tags). go build and go install record
+pseudo-version, +dirty when the tree had changes), the Go toolchain, the platform, the CPU
+path the kernels run on (avx512, avx2 or generic) and the build settings (the commit and its time, cgo, build tags). go build and go install record
 the commit; go run and builds with -buildvcs=false do not. With --json, one JSON object.`
 
 // versionInfo is what erlgo version prints.
 type versionInfo struct {
-	Module   string            `json:"module"`
-	Version  string            `json:"version"`
-	Go       string            `json:"go"`
-	Platform string            `json:"platform"`
+	Module   string `json:"module"`
+	Version  string `json:"version"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"`
+	// CPUPath is the CPU path the kernels run on, and CPUPaths the ones this CPU can take.
+	CPUPath  string            `json:"cpu_path"`
+	CPUPaths string            `json:"cpu_paths"`
 	Settings map[string]string `json:"settings"`
 	settings [][2]string       // in the order the toolchain recorded them
 }
 
 func buildVersion() versionInfo {
 	v := versionInfo{Module: "github.com/erlgo/erlgo", Version: "unknown", Go: runtime.Version(),
-		Platform: runtime.GOOS + "/" + runtime.GOARCH, Settings: map[string]string{}}
+		Platform: runtime.GOOS + "/" + runtime.GOARCH, CPUPath: kernels.CPUPath(), CPUPaths: kernels.CPUPaths(),
+		Settings: map[string]string{}}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return v
@@ -56,6 +62,7 @@ func runVersion(sio stdio, args []string) error {
 	}
 	tw := tabwriter.NewWriter(sio.out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "erlgo\t%s\nmodule\t%s\ngo\t%s\nplatform\t%s\n", v.Version, v.Module, v.Go, v.Platform)
+	fmt.Fprintf(tw, "cpu path\t%s (this CPU can take %s; ERLGO_CPU picks one)\n", v.CPUPath, v.CPUPaths)
 	if _, ok := v.Settings["vcs.revision"]; !ok {
 		fmt.Fprintf(tw, "vcs.revision\tnot recorded (a build by go run, or with -buildvcs=false)\n")
 	}
