@@ -41,8 +41,8 @@ func TestCommandLine(t *testing.T) {
 		out, errex string // expected in stdout, stderr
 	}{
 		{args: nil, code: 2, errex: "Usage: erlgo <command>"},
-		{args: []string{"--help"}, code: 0, out: "  levels   generate a set of distinct random levels"},
-		{args: []string{"-h"}, code: 0, out: "  replay   replay action sequences"},
+		{args: []string{"--help"}, code: 0, out: "  levels    generate a set of distinct random levels"},
+		{args: []string{"-h"}, code: 0, out: "  replay    replay action sequences"},
 		{args: []string{"train", "--help"}, code: 0, out: "Usage: erlgo train [flags]"},
 		{args: []string{"eval", "--help"}, code: 0, out: "-checkpoint FILE"},
 		{args: []string{"eval"}, code: 2, errex: "give either --checkpoint FILE or --random"},
