@@ -493,7 +493,7 @@ func (p *Pretrainer) run(ctx context.Context, log *runLog, progress io.Writer) (
 
 // String says the score in a few words.
 func (s PretrainScore) String() string {
-	return fmt.Sprintf("nll same cells %.3f, changed cells %.3f, feedback %.3f", s.SameCells, s.ChangedCell, s.Feedback)
+	return fmt.Sprintf("nll (step %d) same cells %.3f, changed cells %.3f, feedback %.3f", s.Step, s.SameCells, s.ChangedCell, s.Feedback)
 }
 
 // loadInit reads the checkpoint a run starts from (Config.Init) and checks that it fits the
