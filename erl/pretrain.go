@@ -27,12 +27,17 @@ import (
 
 // PretrainConfig is a world-model pretraining run (erlgo pretrain): self-supervised, on
 // uniformly random play, with no solution and no reward to learn from. At every turn of a
-// random attempt the policy is trained to predict the board that follows the action in the
-// turn's own context (Contexts.Transition) and, after the attempt's last action, its
-// feedback: the dynamics of the game and what feedback means, in the token formats the
-// policy reads, as a pretrained language model knows its world before reinforcement learning
-// starts. The loss is the likelihood term of the update (model.Objective's distillation),
-// averaged over the board's cells and over the feedback's words, each on its own.
+// random attempt the policy is trained to predict, in the turn's own context
+// (Contexts.Transition), the action the random player took, the board that follows it and,
+// after the attempt's last action, its feedback: the dynamics of the game and what feedback
+// means, in the token formats the policy reads, as a pretrained language model knows its
+// world before reinforcement learning starts. Predicting the random actions keeps the
+// policy's choice of action the uniformly random player's: without it, the action tokens,
+// trained only as the feedback's "last" word, came out of pretraining with an entropy of 0.49
+// nats where a fresh policy's is 1.38 (ln 4 = 1.386), and reinforcement learning from there
+// explored less (bench/RESULTS.md). The loss is the likelihood term of the update
+// (model.Objective's distillation), averaged over the actions, the boards' cells and the
+// feedback's words, each on its own.
 type PretrainConfig struct {
 	Env             string     `json:"env"`
 	Size            model.Size `json:"size"`
@@ -150,6 +155,8 @@ const (
 	predictCell        predictionKind = iota // a cell of the next board the action left as it was
 	predictChangedCell                       // a cell of the next board the action changed
 	predictFeedback                          // a word of the feedback
+	predictAction                            // the random player's action
+	predictionKinds
 )
 
 // NewPretrainer builds a fresh pretraining run from a config, its policy drawn as a training
@@ -232,8 +239,8 @@ func playRandom(tasks []envs.Task, rng *rand.Rand) ([]*Attempt, [][][]envs.Cell,
 }
 
 // worldModelBatch plays a random attempt at each task and returns the world-model sequences of
-// every turn, with the kind of each scored token. The cells of the boards are averaged over on
-// their own and the words of the feedback on their own: each part of the loss weighs 1.
+// every turn, with the kind of each scored token. The actions, the cells of the boards and the
+// words of the feedback are each averaged over on their own: each part of the loss weighs 1.
 func (p *Pretrainer) worldModelBatch(tasks []envs.Task, rng *rand.Rand) (*model.Batch, []predictionKind, error) {
 	attempts, finals, err := playRandom(tasks, rng)
 	if err != nil {
@@ -241,7 +248,7 @@ func (p *Pretrainer) worldModelBatch(tasks []envs.Task, rng *rand.Rand) (*model.
 	}
 	b := &model.Batch{}
 	var kinds []predictionKind
-	cells, words := 0, 0
+	var count [predictionKinds]int
 	for i, a := range attempts {
 		env := a.Task.Env
 		for t, act := range a.Actions {
@@ -258,6 +265,12 @@ func (p *Pretrainer) worldModelBatch(tasks []envs.Task, rng *rand.Rand) (*model.
 			}
 			s := len(b.Seqs)
 			b.Seqs = append(b.Seqs, seq)
+			score := func(j int, allowed []int32, kind predictionKind) {
+				b.Scored = append(b.Scored, model.Scored{Seq: s, Index: j, Allowed: allowed})
+				kinds = append(kinds, kind)
+				count[lossPart(kind)]++
+			}
+			score(next.From-2, p.Contexts.ActionTokens, predictAction) // the action, after ACT
 			before := a.Boards[t]
 			for j := next.From; j < next.To; j++ {
 				r, c := rowCol(after, j-next.From)
@@ -265,25 +278,26 @@ func (p *Pretrainer) worldModelBatch(tasks []envs.Task, rng *rand.Rand) (*model.
 				if before[r][c] != after[r][c] {
 					kind = predictChangedCell
 				}
-				b.Scored = append(b.Scored, model.Scored{Seq: s, Index: j, Allowed: p.Contexts.CellTokens[env]})
-				kinds = append(kinds, kind)
-				cells++
+				score(j, p.Contexts.CellTokens[env], kind)
 			}
 			for j := fspan.From; j < fspan.To; j++ {
-				b.Scored = append(b.Scored, model.Scored{Seq: s, Index: j, Allowed: p.Contexts.FeedbackVocab})
-				kinds = append(kinds, predictFeedback)
-				words++
+				score(j, p.Contexts.FeedbackVocab, predictFeedback)
 			}
 		}
 	}
 	for i, k := range kinds {
-		if k == predictFeedback {
-			b.Scored[i].DistillWeight = 1 / float32(max(1, words))
-		} else {
-			b.Scored[i].DistillWeight = 1 / float32(max(1, cells))
-		}
+		b.Scored[i].DistillWeight = 1 / float32(count[lossPart(k)])
 	}
 	return b, kinds, nil
+}
+
+// lossPart is the part of the pretraining loss a predicted token is averaged in: the actions,
+// the boards' cells (changed or not), or the feedback's words.
+func lossPart(k predictionKind) predictionKind {
+	if k == predictChangedCell {
+		return predictCell
+	}
+	return k
 }
 
 // rowCol returns the row and column of the i-th cell of a board, in reading order.
@@ -303,8 +317,8 @@ var pretrainObjective = model.Objective{DistillCoef: 1}
 // PretrainRecord is one line of a pretraining run's metrics.jsonl.
 type PretrainRecord struct {
 	Step int `json:"step"`
-	// Loss is the step's mean negative log-likelihood of a board cell plus that of a
-	// feedback word, on the batch it trained on.
+	// Loss is the sum of the step's mean negative log-likelihoods of an action, of a board
+	// cell and of a feedback word, on the batch it trained on.
 	Loss     float64 `json:"loss"`
 	GradNorm float64 `json:"grad_norm"`
 	LR       float64 `json:"lr"`
@@ -319,13 +333,15 @@ type PretrainRecord struct {
 
 // PretrainScore is the world model's mean negative log-likelihood (nats a token) on the
 // held-out levels' random play: of the next board's cells that the action left as they were,
-// of those it changed (where the player and the box went: the dynamics proper), and of the
-// feedback's words.
+// of those it changed (where the player and the box went: the dynamics proper), of the
+// feedback's words, and of the random actions (at best ln 4 = 1.386, the random player's
+// own entropy: the policy's choice of action as it starts reinforcement learning).
 type PretrainScore struct {
 	Step        int     `json:"step"`
 	SameCells   float64 `json:"same_cells_nll"`
 	ChangedCell float64 `json:"changed_cells_nll"`
 	Feedback    float64 `json:"feedback_nll"`
+	Actions     float64 `json:"actions_nll"`
 }
 
 // scoreHeldOut scores the policy on the held-out play.
@@ -334,13 +350,14 @@ func (p *Pretrainer) scoreHeldOut() (PretrainScore, error) {
 	if err != nil {
 		return PretrainScore{}, err
 	}
-	var sum, n [3]float64
+	var sum, n [predictionKinds]float64
 	for i, lp := range logp {
 		sum[p.heldOutKinds[i]] -= float64(lp)
 		n[p.heldOutKinds[i]]++
 	}
 	mean := func(k predictionKind) float64 { return sum[k] / math.Max(1, n[k]) }
-	return PretrainScore{Step: p.StepsDone, SameCells: mean(predictCell), ChangedCell: mean(predictChangedCell), Feedback: mean(predictFeedback)}, nil
+	return PretrainScore{Step: p.StepsDone, SameCells: mean(predictCell), ChangedCell: mean(predictChangedCell),
+		Feedback: mean(predictFeedback), Actions: mean(predictAction)}, nil
 }
 
 // Step runs one pretraining step: random play at a batch of fresh levels, and one update on
@@ -493,7 +510,7 @@ func (p *Pretrainer) run(ctx context.Context, log *runLog, progress io.Writer) (
 
 // String says the score in a few words.
 func (s PretrainScore) String() string {
-	return fmt.Sprintf("nll (step %d) same cells %.3f, changed cells %.3f, feedback %.3f", s.Step, s.SameCells, s.ChangedCell, s.Feedback)
+	return fmt.Sprintf("nll (step %d) same cells %.3f, changed cells %.3f, feedback %.3f, actions %.3f", s.Step, s.SameCells, s.ChangedCell, s.Feedback, s.Actions)
 }
 
 // loadInit reads the checkpoint a run starts from (Config.Init) and checks that it fits the

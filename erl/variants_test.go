@@ -334,6 +334,9 @@ func TestPretrainLearnsTheWorld(t *testing.T) {
 	if !(end.ChangedCell < 0.7*start.ChangedCell && end.Feedback < 0.7*start.Feedback && end.SameCells < 0.7*start.SameCells) {
 		t.Errorf("held-out likelihood from step 0 to %d: %s → %s; want each below 0.7 of its start", cfg.Steps, start, end)
 	}
+	if math.Abs(end.Actions-math.Log(4)) > 0.05 {
+		t.Errorf("held-out likelihood of the random actions %.3f: the policy's choice must stay the random player's, ln 4 = %.3f", end.Actions, math.Log(4))
+	}
 	ck, err := model.LoadCheckpoint(filepath.Join(dir, PretrainedFile))
 	if err != nil {
 		t.Fatal(err)
