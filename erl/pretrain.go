@@ -70,8 +70,8 @@ type PretrainConfig struct {
 func DefaultPretrainConfig() PretrainConfig {
 	c := DefaultConfig()
 	return PretrainConfig{Env: c.Env, Size: c.Size, ReflectionVocab: c.ReflectionVocab, Seed: c.Seed,
-		Steps: 500, Batch: 16, SplitSeeds: []uint64{1, 2, 3}, ValLevels: c.EvalLevels, TestLevels: c.TestLevels,
-		HeldOutLevels: 64, EvalEvery: 50, Optim: c.Optim, MicroBatch: c.MicroBatch}
+		Steps: 1000, Batch: 16, SplitSeeds: []uint64{1, 2, 3}, ValLevels: c.EvalLevels, TestLevels: c.TestLevels,
+		HeldOutLevels: 64, EvalEvery: 100, Optim: c.Optim, MicroBatch: c.MicroBatch}
 }
 
 // runConfig is the training config whose policy and contexts pretraining shares.
@@ -428,7 +428,7 @@ func (p *Pretrainer) Save(path string) error {
 
 // Pretrain runs pretraining until its steps or time are spent or ctx is cancelled, writing
 // into dir its config (config.json), a PretrainRecord a step (metrics.jsonl, the held-out
-// scores at step 0, every EvalEvery steps and at the end) and the checkpoint
+// scores at step 0, every EvalEvery steps and at the last step) and the checkpoint
 // (pretrained.safetensors), saved at the end however the run stops short of failing: a
 // pretraining stopped early is usable as it stands, and is not resumed.
 func Pretrain(ctx context.Context, p *Pretrainer, dir string, progress io.Writer) (Status, error) {
@@ -490,7 +490,8 @@ func (p *Pretrainer) run(ctx context.Context, log *runLog, progress io.Writer) (
 			bar.finish()
 			return StatusFailed, err
 		}
-		if (cfg.EvalEvery > 0 && p.StepsDone%cfg.EvalEvery == 0) || p.StepsDone == cfg.Steps || spent() {
+		last := p.StepsDone == cfg.Steps || spent() || ctx.Err() != nil
+		if (cfg.EvalEvery > 0 && p.StepsDone%cfg.EvalEvery == 0) || last {
 			if err := score(&rec); err != nil {
 				return StatusFailed, err
 			}

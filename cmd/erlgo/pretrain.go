@@ -18,11 +18,13 @@ import (
 const pretrainDoc = `
 Pretrains a policy as a world model of the game, self-supervised on uniformly random play, with
 no solutions and no rewards to learn from: at every turn of a random attempt it learns to
-predict the board that follows the action and, after the attempt's last action, the feedback
-that follows it, in the token formats the policy reads when it plays. It writes into --out
-config.json, metrics.jsonl (the loss a step; the negative log-likelihood of the held-out play's
-unchanged cells, changed cells and feedback words at step 0, every --eval-every steps and at the
-end) and pretrained.safetensors, for any algorithm of erlgo train to start from:
+predict the random player's action, the board that follows it and, after the attempt's last
+action, the feedback that follows it, in the token formats the policy reads when it plays
+(predicting the random actions keeps its choice of action as random as a fresh policy's). It
+writes into --out config.json, metrics.jsonl (the loss a step; the negative log-likelihood of
+the held-out play's unchanged cells, changed cells, feedback words and actions at step 0, every
+--eval-every steps and at the end) and pretrained.safetensors, for any algorithm of erlgo train
+to start from:
 
   erlgo pretrain --out runs/pretrain
   erlgo train --init runs/pretrain/pretrained.safetensors
