@@ -158,3 +158,36 @@ func groupAdvantages(rewards []float64, groups []int) []float32 {
 	}
 	return adv
 }
+
+// liftAdvantages returns the advantages of reflections rewarded by their lift (RewardLift):
+// each guided retry's reward minus the mean reward of the plain retries of its group, divided
+// by the standard deviation of the group's guided and plain rewards together; 0 where those
+// are all equal. guided[k] and plain[k] are the two retries of one failed attempt, and
+// groups[k] names its group.
+func liftAdvantages(guided, plain []float64, groups []int) []float32 {
+	both := slices.Concat(guided, plain)
+	bothGroups := slices.Concat(groups, groups)
+	base, n := map[int]float64{}, map[int]float64{}
+	for k, r := range plain {
+		base[groups[k]] += r
+		n[groups[k]]++
+	}
+	sum, sq, m := map[int]float64{}, map[int]float64{}, map[int]float64{}
+	for i, r := range both {
+		g := bothGroups[i]
+		sum[g] += r
+		sq[g] += r * r
+		m[g]++
+	}
+	adv := make([]float32, len(guided))
+	for k, r := range guided {
+		g := groups[k]
+		mean := sum[g] / m[g]
+		std := math.Sqrt(math.Max(0, sq[g]/m[g]-mean*mean))
+		if std < 1e-6 {
+			continue
+		}
+		adv[k] = float32((r - base[g]/n[g]) / std)
+	}
+	return adv
+}

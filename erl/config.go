@@ -84,9 +84,24 @@ type Config struct {
 	// ReflectionLen is the longest reflection, in tokens.
 	ReflectionLen int `json:"reflection_len"`
 	// MemorySize bounds the memory; MemoryShown is how many of its newest reflections a
-	// reflection context holds.
+	// reflection context holds (memory_mode context).
 	MemorySize  int `json:"memory_size"`
 	MemoryShown int `json:"memory_shown"`
+	// MemoryMode is how the memory reaches a new reflection (see the MemoryMode constants).
+	MemoryMode string `json:"memory_mode"`
+	// ReflectionReward is what a reflection's policy-gradient term rewards it by (see the
+	// Reward constants).
+	ReflectionReward string `json:"reflection_reward"`
+	// ReflectionVocab is the vocabulary reflections are written in (see the ReflectionVocab
+	// constants). It sets the policy's vocabulary, and so the size of its embedding table: a
+	// checkpoint of the other one is refused.
+	ReflectionVocab string `json:"reflection_vocab"`
+	// Init, when set, is a checkpoint of erlgo pretrain that the policy starts from, and the
+	// KL term's reference policy with it, instead of fresh weights drawn from the seed; the
+	// optimizer starts afresh. InitSHA256 is its file's SHA-256, which a new run records and
+	// checks when given, and a resumed run checks.
+	Init       string `json:"init"`
+	InitSHA256 string `json:"init_sha256"`
 	// Weights scale each term of the update.
 	Weights TermWeights `json:"weights"`
 	// Aggregation is "token-mean" or "seq-mean".
@@ -139,6 +154,55 @@ const (
 // Curricula lists the curricula.
 var Curricula = []string{CurriculumNone, CurriculumEvenMoves, CurriculumAdaptive}
 
+// The memory modes: how a new reflection is given the memory's reflections.
+const (
+	// MemoryContext shows the newest MemoryShown reflections in the reflection's context,
+	// each after a MEMORY marker, before the failed attempt: the policy may copy from them.
+	MemoryContext = "context"
+	// MemorySeed starts the new reflection from the newest one, as the paper's reference code
+	// starts a new rulebook from the last one whose retry succeeded: that reflection is
+	// written after REFLECT as the beginning of the new one, and the policy continues it with
+	// at most ReflectionLen words of its own (or none, keeping it). The reflection is the
+	// last ReflectionLen words of the two: a few new words edit the end of the stored one, a
+	// full reflection's worth replaces it. Only the words the policy wrote are trained.
+	MemorySeed = "seed"
+)
+
+// MemoryModes lists the memory modes.
+var MemoryModes = []string{MemoryContext, MemorySeed}
+
+// The rewards of a reflection.
+const (
+	// RewardSuccess rewards a reflection by its retry's reward, with GRPO's advantage among
+	// the retries of its task: the paper's.
+	RewardSuccess = "success"
+	// RewardLift rewards a reflection by its retry's reward minus what a retry without a
+	// reflection achieved: the mean reward of the plain retries at its task (MeasureLift),
+	// divided by the standard deviation of the task's guided and plain retries' rewards
+	// together. Unlike GRPO's advantage it is not centred on the guided retries' own mean,
+	// so a reflection is reinforced only where its retry beat retrying without one, and the
+	// reflections of a task whose plain retries did better are all pushed down.
+	RewardLift = "lift"
+)
+
+// ReflectionRewards lists the rewards of a reflection.
+var ReflectionRewards = []string{RewardSuccess, RewardLift}
+
+// The reflection vocabularies.
+const (
+	// ReflectionWords writes reflections in the reflection words, the action words and the
+	// digits of the standard vocabulary (model.VocabVersion).
+	ReflectionWords = "words"
+	// ReflectionPlans adds model.PlanWords (model.PlansVocabVersion): "at" and the row and
+	// column offsets of a cell from the player's starting cell, as the board's positions
+	// number them, so that a reflection can say where as well as what ("avoid Up at row-1
+	// col+0", "push box at row+1 col+2 Down").
+	ReflectionPlans = "plans"
+)
+
+// ReflectionVocabs lists the reflection vocabularies.
+var ReflectionVocabs = []string{ReflectionWords, ReflectionPlans}
+
 // TermWeights scale the terms of the update.
 type TermWeights struct {
 	First      float64 `json:"first"`
@@ -171,6 +235,7 @@ func DefaultConfig() Config {
 	return Config{
 		Env: envs.EnvSokoban, Algo: AlgoERL, Switches: sw, Size: model.Small, Device: "cpu", Seed: 1,
 		Steps: 1000, Batch: 8, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
+		MemoryMode: MemoryContext, ReflectionReward: RewardSuccess, ReflectionVocab: ReflectionWords,
 		Weights:     TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
 		Curriculum:  CurriculumAdaptive,
 		Aggregation: "token-mean",
@@ -220,7 +285,7 @@ func (c *Config) Validate() error {
 	if _, err := AlgoSwitches(c.Algo); err != nil {
 		return err
 	}
-	mc, err := model.NewConfig(c.Size)
+	mc, err := c.ModelConfig()
 	if err != nil {
 		return err
 	}
@@ -242,6 +307,14 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("reflection_len %d must be at least 1", c.ReflectionLen)
 	case c.MemorySize < 0 || c.MemoryShown < 0 || c.MemoryShown > c.MemorySize:
 		return fmt.Errorf("memory_shown %d must lie in [0, memory_size %d]", c.MemoryShown, c.MemorySize)
+	case !slices.Contains(MemoryModes, c.MemoryMode):
+		return fmt.Errorf("memory_mode %q is not one of %v", c.MemoryMode, MemoryModes)
+	case !slices.Contains(ReflectionRewards, c.ReflectionReward):
+		return fmt.Errorf("reflection_reward %q is not one of %v", c.ReflectionReward, ReflectionRewards)
+	case c.ReflectionReward == RewardLift && c.Switches.Reflect && !c.MeasureLift:
+		return fmt.Errorf("reflection_reward lift rewards a reflection against the plain retries that measure_lift plays: turn measure_lift on, or reward by success")
+	case c.InitSHA256 != "" && c.Init == "":
+		return fmt.Errorf("init_sha256 is the hash of the init checkpoint, and init names none")
 	case !slices.Contains(Curricula, c.Curriculum):
 		return fmt.Errorf("curriculum %q is not one of %v", c.Curriculum, Curricula)
 	case c.Curriculum != CurriculumNone && c.TrainFile != "":
@@ -282,6 +355,37 @@ func (c *Config) Validate() error {
 	if need, ok := c.fits(mc); !ok {
 		return fmt.Errorf("the longest context needs %d tokens and position %d, beyond the %s model's context length %d: shorten reflection_len or memory_shown",
 			need.tokens, need.lastPos, c.Size, mc.ContextLen)
+	}
+	return nil
+}
+
+// Vocab is the vocabulary the policy reads and writes, the one of ReflectionVocab.
+func (c Config) Vocab() *model.Vocab {
+	if c.ReflectionVocab == ReflectionPlans {
+		return model.PlansVocab()
+	}
+	return model.StandardVocab()
+}
+
+// ModelConfig is the shape of the policy: the preset of Size over the vocabulary of
+// ReflectionVocab.
+func (c Config) ModelConfig() (model.Config, error) {
+	if !slices.Contains(ReflectionVocabs, c.ReflectionVocab) {
+		return model.Config{}, fmt.Errorf("reflection_vocab %q is not one of %v", c.ReflectionVocab, ReflectionVocabs)
+	}
+	mc, err := model.NewConfig(c.Size)
+	mc.Vocab = c.Vocab().Size()
+	return mc, err
+}
+
+// CheckVocab reports a policy that reads another vocabulary than this config's: a checkpoint
+// written by a run of the other reflection_vocab (or any size of embedding table but the
+// vocabulary's).
+func (c Config) CheckVocab(mc model.Config, v *model.Vocab) error {
+	want := c.Vocab()
+	if v != want || mc.Vocab != want.Size() {
+		return fmt.Errorf("the policy reads the vocabulary %s (%d token ids), but reflection_vocab %s needs %s (%d words)",
+			v.Version(), mc.Vocab, c.ReflectionVocab, want.Version(), want.Size())
 	}
 	return nil
 }
@@ -350,7 +454,11 @@ func (c *Config) longestContext() contextNeed {
 	const feedbackTokens = 14 // FEEDBACK outcome ineffective NN in_a_row NN last A reward R steps NN
 	maxSteps := envs.DefaultMaxSteps
 	boardTokens := MaxBoardSide * MaxBoardSide
-	text := 1 + c.MemoryShown*(1+c.ReflectionLen) + 1 + maxSteps + feedbackTokens + 1 + 1 + c.ReflectionLen + 1
+	memory := c.MemoryShown * (1 + c.ReflectionLen)
+	if c.MemoryMode == MemorySeed {
+		memory = c.ReflectionLen // the stored reflection, after REFLECT
+	}
+	text := 1 + memory + 1 + maxSteps + feedbackTokens + 1 + 1 + c.ReflectionLen + 1
 	if c.Switches.SecondAttempt && !c.Switches.Reflect {
 		text = max(text, 1+1+maxSteps+feedbackTokens+1+1+maxSteps+1)
 	}

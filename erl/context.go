@@ -2,6 +2,7 @@ package erl
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/erlgo/erlgo/envs"
@@ -48,6 +49,8 @@ type Guidance struct {
 //	action turn (second attempt):  <bos> REFLECT d … OBS board HIST a1 … ACT → next action
 //	  no-reflection ablation:      <bos> ATTEMPT a1 … FEEDBACK f … OBS board HIST a1 … ACT
 //	reflection:                    <bos> [MEMORY m …] ATTEMPT a1 … FEEDBACK f … OBS board REFLECT → d … <eos>
+//	  memory as its start (seed):  <bos> ATTEMPT a1 … FEEDBACK f … OBS board REFLECT m … → d … <eos>
+//	world model (pretraining):     an action turn, its action, then OBS → next board [FEEDBACK → f …]
 //
 // A distilled second attempt is trained under its first-attempt contexts: no reflection, no
 // memory, exactly what the policy sees at deployment.
@@ -60,12 +63,17 @@ type Contexts struct {
 	ActionTokens []int32
 	// ReflectionTokens are the tokens a reflection may use, its end token included.
 	ReflectionTokens []int32
+	// CellTokens are, per environment, the tokens its boards are drawn in; FeedbackVocab
+	// those feedback is written in after the FEEDBACK marker: what a world-model prediction
+	// chooses among.
+	CellTokens    map[string][]int32
+	FeedbackVocab []int32
 }
 
-// NewContexts builds the context builders over the standard vocabulary.
-func NewContexts() *Contexts {
-	v := model.StandardVocab()
-	c := &Contexts{vocab: v, cells: map[string][]int32{}}
+// NewContexts builds the context builders over a vocabulary of model.Vocabs: reflections may
+// use the plan words where it has them (model.PlansVocab).
+func NewContexts(v *model.Vocab) *Contexts {
+	c := &Contexts{vocab: v, cells: map[string][]int32{}, CellTokens: map[string][]int32{}}
 	c.id.bos, c.id.eos, c.id.obs = v.MustID("<bos>"), v.MustID("<eos>"), v.MustID("OBS")
 	c.id.memory, c.id.reflect, c.id.attempt = v.MustID("MEMORY"), v.MustID("REFLECT"), v.MustID("ATTEMPT")
 	c.id.feedback, c.id.hist, c.id.act, c.id.none = v.MustID("FEEDBACK"), v.MustID("HIST"), v.MustID("ACT"), v.MustID("none")
@@ -79,6 +87,9 @@ func NewContexts() *Contexts {
 			ids[i] = -1
 			if s := symbols[cell]; s != "" {
 				ids[i] = v.MustID(s)
+				if !slices.Contains(c.CellTokens[env], ids[i]) {
+					c.CellTokens[env] = append(c.CellTokens[env], ids[i])
+				}
 			}
 		}
 		c.cells[env] = ids
@@ -87,10 +98,17 @@ func NewContexts() *Contexts {
 		c.actions[a] = v.MustID(a.String())
 		c.ActionTokens = append(c.ActionTokens, c.actions[a])
 	}
-	for _, group := range [][]string{model.ReflectionWords, model.ActionWords, model.Digits} {
+	groups := [][]string{model.ReflectionWords, model.ActionWords, model.Digits}
+	if v.Version() == model.PlansVocabVersion {
+		groups = append(groups, model.PlanWords)
+	}
+	for _, group := range groups {
 		c.ReflectionTokens = append(c.ReflectionTokens, v.IDs(group...)...)
 	}
 	c.ReflectionTokens = append(c.ReflectionTokens, c.id.eos)
+	for _, group := range [][]string{model.FeedbackWords, model.ActionWords, model.Digits} {
+		c.FeedbackVocab = append(c.FeedbackVocab, v.IDs(group...)...)
+	}
 	return c
 }
 
@@ -226,9 +244,11 @@ func (c *Contexts) Turn(env string, board [][]envs.Cell, history []envs.Action, 
 }
 
 // Reflection is the context in which the policy writes a reflection on a failed attempt: the
-// remembered reflections (nil when memory is off), the attempt's actions and feedback, and the
-// task's board. The reflection's words follow it.
-func (c *Contexts) Reflection(a *Attempt, memory [][]int32) (model.Sequence, error) {
+// remembered reflections (nil when memory is off or given as a draft), the attempt's actions
+// and feedback, the task's board and, after REFLECT, draft: the words the new reflection
+// starts from (a stored reflection, in memory_mode seed; nil: none). The policy's words
+// follow it.
+func (c *Contexts) Reflection(a *Attempt, memory [][]int32, draft []int32) (model.Sequence, error) {
 	s := newSeq()
 	s.text(c.id.bos)
 	for _, m := range memory {
@@ -242,7 +262,37 @@ func (c *Contexts) Reflection(a *Attempt, memory [][]int32) (model.Sequence, err
 		return model.Sequence{}, err
 	}
 	s.text(c.id.reflect)
+	s.text(draft...)
 	return s.Sequence, nil
+}
+
+// Span is the half-open range [From, To) of a sequence's token indices.
+type Span struct{ From, To int }
+
+// Transition is a world-model sequence for pretraining: the context of an action turn (a
+// first attempt's, as Turn builds it), the action taken there, and what the environment
+// showed next: OBS and the board after the action and, where the attempt ended with it
+// (feedback not nil), FEEDBACK and the attempt's feedback. next spans the board's cell
+// tokens and fb the feedback's words after the marker (empty without feedback): the tokens
+// to predict, each among CellTokens or FeedbackVocab. The next board's positions follow its
+// own player, as every board's do.
+func (c *Contexts) Transition(env string, board [][]envs.Cell, history []envs.Action, action envs.Action, after [][]envs.Cell, feedback *envs.Feedback) (_ model.Sequence, next, fb Span, _ error) {
+	turn, err := c.Turn(env, board, history, Guidance{})
+	if err != nil {
+		return model.Sequence{}, Span{}, Span{}, err
+	}
+	s := &seq{Sequence: turn, next: turn.Pos[len(turn.Pos)-1] + 1}
+	s.text(c.actions[action])
+	if err := c.board(s, env, after); err != nil {
+		return model.Sequence{}, Span{}, Span{}, err
+	}
+	next = Span{len(turn.Tokens) + 2, len(s.Tokens)} // after the action and OBS
+	fb = Span{len(s.Tokens), len(s.Tokens)}
+	if feedback != nil {
+		s.text(c.FeedbackTokens(*feedback)...)
+		fb = Span{fb.From + 1, len(s.Tokens)} // after FEEDBACK
+	}
+	return s.Sequence, next, fb, nil
 }
 
 // Describe renders a sequence as words, for episode logs and tests.

@@ -127,7 +127,7 @@ func TestGroupAdvantagesAreZeroMean(t *testing.T) {
 // TestTermWeights checks the aggregation of the update: each term is averaged on its own,
 // over its tokens or over its units, and scaled by its weight, whatever the other terms hold.
 func TestTermWeights(t *testing.T) {
-	c := NewContexts()
+	c := NewContexts(model.StandardVocab())
 	turns := func(n int) ([]model.Sequence, []int32) {
 		ctx := model.Sequence{Tokens: []int32{1, 2}, Pos: []int32{0, 1}}
 		seqs := make([]model.Sequence, n)
@@ -188,7 +188,7 @@ func TestConsolidate(t *testing.T) {
 	ep := &StepEpisodes{Retried: []int{0, 1}}
 	for i, task := range tasks {
 		ep.First = append(ep.First, attemptWith(t, c, task, []envs.Action{envs.Up, envs.Up}, Guidance{}))
-		p, err := c.Reflection(ep.First[i], [][]int32{v.IDs("go", "Left")})
+		p, err := c.Reflection(ep.First[i], [][]int32{v.IDs("go", "Left")}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -245,7 +245,7 @@ func TestConsolidate(t *testing.T) {
 }
 
 func TestContextsByRole(t *testing.T) {
-	c := NewContexts()
+	c := NewContexts(model.StandardVocab())
 	v := c.Vocab()
 	task := sokobanTask(t, 3)
 	a := attemptWith(t, c, task, []envs.Action{envs.Up, envs.Left, envs.Left}, Guidance{})
@@ -271,7 +271,7 @@ func TestContextsByRole(t *testing.T) {
 	if has(raw, "REFLECT") || !has(raw, "ATTEMPT") || !has(raw, "FEEDBACK") {
 		t.Errorf("the no-reflection ablation shows the raw attempt: %s", c.Describe(raw.Tokens))
 	}
-	refl, err := c.Reflection(a, [][]int32{v.IDs("go", "Up")})
+	refl, err := c.Reflection(a, [][]int32{v.IDs("go", "Up")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestContextsByRole(t *testing.T) {
 // player: the player sits at the centre, its neighbours one id (or one grid row of ids) away, and
 // the same arrangement placed elsewhere on the board gets the same ids.
 func TestBoardPositionsFollowThePlayer(t *testing.T) {
-	c := NewContexts()
+	c := NewContexts(model.StandardVocab())
 	v := c.Vocab()
 	idsOf := func(layout ...string) map[string]int32 {
 		t.Helper()

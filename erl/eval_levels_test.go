@@ -29,7 +29,7 @@ func TestEvaluationPerLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	const samples = 3
-	ev, err := Evaluate(m, NewContexts(), tasks, DefaultConfig().EvalSample, samples, 1)
+	ev, err := Evaluate(m, NewContexts(model.StandardVocab()), tasks, DefaultConfig().EvalSample, samples, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

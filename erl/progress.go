@@ -60,21 +60,28 @@ func (p *progressBar) update(r Record, elapsed float64) {
 		post += fmt.Sprintf(" (plain retry %.2f)", p.plain)
 	}
 	p.evaluated(r)
-	done := r.Step - p.startStep
-	left := elapsed / float64(done) * float64(p.total-r.Step)
+	p.show(r.Step, elapsed, r.WallSeconds, fmt.Sprintf("success pre %.2f post %s, validation greedy/sampled %s | %.1fs/step | peak %.0f MiB",
+		p.pre, post, p.eval, r.StepSeconds, r.RSSMB), r.EvalSampled != nil)
+}
+
+// show draws the bar at step with the text of the run's state: redrawn in place on a
+// terminal, else a line every few seconds, at the last step, and where force is set (an
+// evaluation). elapsed is the training time of this session, wall the run's in all.
+func (p *progressBar) show(step int, elapsed, wall float64, text string, force bool) {
+	done := step - p.startStep
+	left := elapsed / float64(done) * float64(p.total-step)
 	if p.budget > 0 {
-		left = min(left, max(0, p.budget-r.WallSeconds))
+		left = min(left, max(0, p.budget-wall))
 	}
 	width := 24
-	filled := width * r.Step / max(1, p.total)
-	line := fmt.Sprintf("step %d/%d [%s%s] success pre %.2f post %s, validation greedy/sampled %s | %.1fs/step | peak %.0f MiB | ETA %s",
-		r.Step, p.total, strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
-		p.pre, post, p.eval, r.StepSeconds, r.RSSMB, formatETA(left))
+	filled := width * step / max(1, p.total)
+	line := fmt.Sprintf("step %d/%d [%s%s] %s | ETA %s",
+		step, p.total, strings.Repeat("=", filled), strings.Repeat(" ", width-filled), text, formatETA(left))
 	if p.interactive {
 		fmt.Fprintf(p.w, "\r\033[K%s", line)
 		return
 	}
-	if time.Since(p.lastPrint) >= 10*time.Second || r.Step == p.total || r.EvalSampled != nil {
+	if time.Since(p.lastPrint) >= 10*time.Second || step == p.total || force {
 		fmt.Fprintln(p.w, line)
 		p.lastPrint = time.Now()
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,7 +114,7 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	mc, err := model.NewConfig(cfg.Size)
+	mc, err := cfg.ModelConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -125,13 +126,42 @@ func NewTrainer(cfg Config) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newTrainer(cfg, policy, optim)
+	t, err := newTrainer(cfg, policy, optim)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Init != "" { // the policy starts where the reference does
+		if err := policy.CopyWeightsFrom(t.Reference); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, error) {
 	reference, err := model.NewOn(cfg.Device, policy.Config, cfg.Seed) // the same draw as the initial policy
 	if err != nil {
 		return nil, err
+	}
+	var pretrained PretrainConfig
+	if cfg.Init != "" { // the initial policy is the init checkpoint's
+		init, pc, hash, err := loadInit(cfg)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case cfg.InitSHA256 == "": // a new run records it, and where it is from wherever it resumes
+			cfg.InitSHA256 = hash
+			if abs, err := filepath.Abs(cfg.Init); err == nil {
+				cfg.Init = abs
+			}
+		case cfg.InitSHA256 != hash:
+			return nil, fmt.Errorf("init %s: its SHA-256 is %s, not %s (init_sha256), that of the file the run started from: its KL term's reference policy would not be its initial policy", cfg.Init, hash, cfg.InitSHA256)
+		}
+		if err := reference.CopyWeightsFrom(init.Model); err != nil {
+			return nil, err
+		}
+		pretrained = pc
 	}
 	policy.MicroBatch, reference.MicroBatch = cfg.MicroBatch, cfg.MicroBatch
 	if err := reference.ShareBuffers(policy); err != nil { // it runs only inside the policy's Gradients
@@ -141,10 +171,15 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Config: cfg, Contexts: NewContexts(), Policy: policy, Reference: reference, Optim: optim,
+	t := &Trainer{Config: cfg, Contexts: NewContexts(cfg.Vocab()), Policy: policy, Reference: reference, Optim: optim,
 		Memory: Memory{Cap: cfg.MemorySize}, Lengths: newLengthCurriculum(maxMoves)}
 	if t.ValTasks, t.TestTasks, err = Splits(cfg); err != nil {
 		return nil, err
+	}
+	if cfg.Init != "" {
+		if err := checkPretrainedSplits(cfg, pretrained, t.ValTasks, t.TestTasks); err != nil {
+			return nil, err
+		}
 	}
 	if err := CheckEvaluation(len(t.ValTasks), cfg.EvalSamples); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.EvalFile, err)
@@ -314,7 +349,8 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 			return nil, fmt.Errorf("%s: cannot resume: its run state has no %q (a checkpoint of an older erlgo, or not of a training run)", path, key)
 		}
 	}
-	var cfg Config
+	// The keys a checkpoint of an older erlgo lacks take the behaviour it had.
+	cfg := Config{MemoryMode: MemoryContext, ReflectionReward: RewardSuccess, ReflectionVocab: ReflectionWords}
 	var step int
 	var mem Memory
 	var tot Totals
@@ -337,7 +373,7 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 	if extend != nil {
 		extend(&cfg)
 	}
-	if err := errors.Join(cfg.Validate(), cfg.CheckPolicy(ck.Model.Config)); err != nil {
+	if err := errors.Join(cfg.Validate(), cfg.CheckPolicy(ck.Model.Config), cfg.CheckVocab(ck.Model.Config, ck.Vocab)); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if err := ck.To(cfg.Device); err != nil {
@@ -573,11 +609,18 @@ func (t *Trainer) retry(ep *StepEpisodes, groups []int, u *updateBatch, rng *ran
 	}
 	if sw.Reflect {
 		var memory [][]int32
-		if sw.Memory {
+		var draft []int32 // the stored reflection a new one starts from (memory_mode seed)
+		switch {
+		case !sw.Memory:
+		case cfg.MemoryMode == MemorySeed:
+			if newest := t.Memory.Newest(1); len(newest) > 0 {
+				draft = newest[0]
+			}
+		default:
 			memory = t.Memory.Newest(cfg.MemoryShown)
 		}
 		for _, i := range ep.Retried {
-			p, err := t.Contexts.Reflection(ep.First[i], memory)
+			p, err := t.Contexts.Reflection(ep.First[i], memory, draft)
 			if err != nil {
 				return 0, 0, err
 			}
@@ -594,6 +637,10 @@ func (t *Trainer) retry(ep *StepEpisodes, groups []int, u *updateBatch, rng *ran
 			words := g.Tokens
 			if n := len(words); n > 0 && words[n-1] == t.Contexts.EOS() {
 				words = words[:n-1]
+			}
+			if draft != nil { // the draft and the new words, as much of their end as a reflection holds
+				words = slices.Concat(draft, words)
+				words = words[max(0, len(words)-cfg.ReflectionLen):]
 			}
 			guides[k] = Guidance{Reflection: words}
 			ep.Reflections = append(ep.Reflections, words)
@@ -672,13 +719,21 @@ func (t *Trainer) consolidate(ep *StepEpisodes, groups []int, u *updateBatch, re
 
 	adv := groupAdvantages(rewards, secondGroups)
 	reflected := sw.Reflect && len(ep.Reflections) == len(ep.Second)
+	reflectionAdv := adv
+	if reflected && cfg.ReflectionReward == RewardLift {
+		plain := make([]float64, len(ep.Plain))
+		for k, a := range ep.Plain {
+			plain[k] = a.Reward
+		}
+		reflectionAdv = liftAdvantages(rewards, plain, secondGroups)
+	}
 	for k, a := range ep.Second {
 		if sw.TrainSecond {
 			u.addAttempt(a.Turns, a.Tokens, a.Logp, adv[k], termSecond)
 		}
 		if reflected && sw.TrainReflection {
 			g := ep.ReflectionGens[k]
-			u.addGenerated(ep.ReflectionPrompts[k], g.Tokens, g.Logp, adv[k], termReflection)
+			u.addGenerated(ep.ReflectionPrompts[k], g.Tokens, g.Logp, reflectionAdv[k], termReflection)
 		}
 		if a.Reward < cfg.Tau {
 			continue

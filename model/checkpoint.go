@@ -27,7 +27,9 @@ const (
 )
 
 // SaveCheckpoint writes the model, the optimizer (may be nil) and extra metadata to path,
-// atomically. Extra keys must not start with "erlgo.".
+// atomically, with the vocabulary the model reads: the known one of its size (VocabOfSize),
+// or for a model of another size (a test's, the PyTorch peer's) the standard one, whose
+// first ids it reads. Extra keys must not start with "erlgo.".
 func SaveCheckpoint(path string, m *Model, opt *AdamW, extra map[string]string) error {
 	meta := map[string]string{}
 	for k, v := range extra {
@@ -40,13 +42,16 @@ func SaveCheckpoint(path string, m *Model, opt *AdamW, extra map[string]string) 
 	if err != nil {
 		return err
 	}
-	vocab := StandardVocab()
+	vocab, err := VocabOfSize(m.Config.Vocab)
+	if err != nil {
+		vocab = StandardVocab() // a model of tests and of the PyTorch peer, over the standard vocabulary's first ids
+	}
 	words, err := json.Marshal(vocab.Words())
 	if err != nil {
 		return err
 	}
 	meta[metaConfig] = string(cfg)
-	meta[metaVocabVersion] = VocabVersion
+	meta[metaVocabVersion] = vocab.Version()
 	meta[metaVocabHash] = vocab.Hash()
 	meta[metaVocab] = string(words)
 	tensors := map[string]*stTensor{}
@@ -79,17 +84,29 @@ func SaveCheckpoint(path string, m *Model, opt *AdamW, extra map[string]string) 
 	return writeSafetensors(path, tensors, meta)
 }
 
+// vocabOfVersion returns the known vocabulary called version, or nil.
+func vocabOfVersion(version string) *Vocab {
+	for _, v := range Vocabs() {
+		if v.Version() == version {
+			return v
+		}
+	}
+	return nil
+}
+
 // Checkpoint is what LoadCheckpoint read.
 type Checkpoint struct {
 	Model *Model
 	// Optim is nil when the file holds no optimizer state.
 	Optim *AdamW
+	// Vocab is the vocabulary the model was trained on, one of Vocabs.
+	Vocab *Vocab
 	// Extra holds the metadata entries the caller saved.
 	Extra map[string]string
 }
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint. It checks the vocabulary against
-// this build's, and every tensor's name, shape and dtype against the config; all mismatches are
+// those this build knows (Vocabs), and every tensor's name, shape and dtype against the config; all mismatches are
 // reported together, naming the file.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	tensors, meta, err := readSafetensors(path)
@@ -100,10 +117,11 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return fmt.Errorf("%s: not a usable erlgo checkpoint:\n  %s", path, strings.Join(problems, "\n  "))
 	}
 	var problems []string
-	if v := meta[metaVocabVersion]; v != VocabVersion {
-		problems = append(problems, fmt.Sprintf("vocabulary %q, but this build uses %q", v, VocabVersion))
-	} else if h := meta[metaVocabHash]; h != StandardVocab().Hash() {
-		problems = append(problems, fmt.Sprintf("vocabulary hash %.12s… differs from this build's %.12s…", h, StandardVocab().Hash()))
+	vocab := vocabOfVersion(meta[metaVocabVersion])
+	if vocab == nil {
+		problems = append(problems, fmt.Sprintf("vocabulary %q, but this build knows only %q and %q", meta[metaVocabVersion], VocabVersion, PlansVocabVersion))
+	} else if h := meta[metaVocabHash]; h != vocab.Hash() {
+		problems = append(problems, fmt.Sprintf("vocabulary hash %.12s… differs from this build's %.12s… of %s", h, vocab.Hash(), vocab.Version()))
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(meta[metaConfig]), &cfg); err != nil {
@@ -143,7 +161,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	for _, p := range m.Params {
 		fill(p.Name, p.Value)
 	}
-	ck := &Checkpoint{Model: m, Extra: map[string]string{}}
+	ck := &Checkpoint{Model: m, Vocab: vocab, Extra: map[string]string{}}
 	if oc, ok := meta[metaOptim]; ok {
 		var cfg OptimConfig
 		step, stepErr := strconv.Atoi(meta[metaOptimStep])

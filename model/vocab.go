@@ -4,14 +4,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
 
-// VocabVersion names the standard vocabulary. Change it whenever the word list changes: the
-// version and the hash of the words are stored in checkpoints, and a checkpoint trained on
-// another vocabulary is refused at load.
-const VocabVersion = "erlgo-vocab-1"
+// The vocabularies, by name. Change a name whenever its word list changes: the name and the
+// hash of the words are stored in checkpoints, and a checkpoint trained on a vocabulary this
+// build does not know is refused at load.
+const (
+	// VocabVersion names the standard vocabulary, whose reflections are written in words.
+	VocabVersion = "erlgo-vocab-1"
+	// PlansVocabVersion names the plans vocabulary: the standard one's words, with the same
+	// ids, followed by PlanWords, so that reflections may also name the cells of the board.
+	PlansVocabVersion = "erlgo-vocab-plans-1"
+)
 
 // The vocabulary's groups of words. Board cells are the rendered symbols of DESIGN.md (Sokoban:
 // player A, player on goal a, box B, box on goal b, goal C, floor D, wall E; FrozenLake: player P,
@@ -46,34 +53,87 @@ var (
 		"above", "below", "left_of", "right_of", "toward", "away", "from", "same", "different",
 		"too", "many", "few", "steps_left", ":", ",", ".",
 	}
+	// PlanWords are the plans vocabulary's own words: "at" and the offsets of a cell from the
+	// player, rows (row-9 … row+9, down positive) and columns (col-9 … col+9, right positive),
+	// as the board's positions number them; "box at row+1 col+2" names a cell the way the
+	// policy sees it. With the action words they let a reflection say a plan and what to avoid
+	// where.
+	PlanWords = planWords()
 )
+
+// MaxOffset is the largest offset PlanWords name, in rows or columns: the farthest two cells
+// of the largest board the policy sees (10×10) lie 9 apart.
+const MaxOffset = 9
+
+func planWords() []string {
+	words := []string{"at"}
+	for _, axis := range []string{"row", "col"} {
+		for d := -MaxOffset; d <= MaxOffset; d++ {
+			words = append(words, OffsetWord(axis, d))
+		}
+	}
+	return words
+}
+
+// OffsetWord is the plan word of an offset of d rows (axis "row") or columns ("col").
+func OffsetWord(axis string, d int) string { return fmt.Sprintf("%s%+d", axis, d) }
 
 // Vocab is a closed word-level vocabulary: each word has one id.
 type Vocab struct {
-	words []string
-	ids   map[string]int
-	hash  string
+	words   []string
+	ids     map[string]int
+	hash    string
+	version string
 }
 
 var (
-	standardOnce sync.Once
-	standard     *Vocab
+	vocabsOnce      sync.Once
+	standard, plans *Vocab
 )
+
+func buildVocabs() {
+	var words []string
+	for _, g := range [][]string{Specials, Markers, CellWords, ActionWords, FeedbackWords, Digits, ReflectionWords} {
+		words = append(words, g...)
+	}
+	var err error
+	if standard, err = NewVocab(words); err != nil {
+		panic(err) // the word lists above are fixed; a duplicate is a programming error
+	}
+	if plans, err = NewVocab(slices.Concat(words, PlanWords)); err != nil {
+		panic(err)
+	}
+	standard.version, plans.version = VocabVersion, PlansVocabVersion
+}
 
 // StandardVocab returns the vocabulary of VocabVersion.
 func StandardVocab() *Vocab {
-	standardOnce.Do(func() {
-		var words []string
-		for _, g := range [][]string{Specials, Markers, CellWords, ActionWords, FeedbackWords, Digits, ReflectionWords} {
-			words = append(words, g...)
-		}
-		v, err := NewVocab(words)
-		if err != nil {
-			panic(err) // the word lists above are fixed; a duplicate is a programming error
-		}
-		standard = v
-	})
+	vocabsOnce.Do(buildVocabs)
 	return standard
+}
+
+// PlansVocab returns the vocabulary of PlansVocabVersion: StandardVocab's words, with the
+// same ids, and PlanWords after them.
+func PlansVocab() *Vocab {
+	vocabsOnce.Do(buildVocabs)
+	return plans
+}
+
+// Vocabs returns the vocabularies this build knows, the standard one first.
+func Vocabs() []*Vocab { return []*Vocab{StandardVocab(), PlansVocab()} }
+
+// VocabOfSize returns the known vocabulary of n words: a model's embedding table, which has a
+// row for each word, says which vocabulary it reads (no two known vocabularies have the same
+// size).
+func VocabOfSize(n int) (*Vocab, error) {
+	var known []string
+	for _, v := range Vocabs() {
+		if v.Size() == n {
+			return v, nil
+		}
+		known = append(known, fmt.Sprintf("%s of %d", v.version, v.Size()))
+	}
+	return nil, fmt.Errorf("no vocabulary of this build has %d words (it knows %s)", n, strings.Join(known, " and "))
 }
 
 // NewVocab builds a vocabulary from distinct words; id i is words[i].
@@ -95,6 +155,10 @@ func NewVocab(words []string) (*Vocab, error) {
 
 // Size is the number of words.
 func (v *Vocab) Size() int { return len(v.words) }
+
+// Version is the name of a vocabulary this build knows (VocabVersion, PlansVocabVersion),
+// and empty for one made by NewVocab.
+func (v *Vocab) Version() string { return v.version }
 
 // Hash is the SHA-256 of the word list, stored in checkpoints.
 func (v *Vocab) Hash() string { return v.hash }

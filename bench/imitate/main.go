@@ -56,7 +56,7 @@ func run(size model.Size, limit time.Duration, batch int, lr float64, levels, ev
 	if err != nil {
 		return err
 	}
-	c := erl.NewContexts()
+	c := erl.NewContexts(cfg.Vocab())
 	turns, err := solverTurns(c, cfg, held, levels)
 	if err != nil {
 		return err

@@ -112,7 +112,7 @@ func runEval(sio stdio, args []string) error {
 		}
 		return nil
 	}
-	ev, err := erl.Evaluate(ck.Model, erl.NewContexts(), tasks, cfg.EvalSample, *samples, cfg.Seed)
+	ev, err := erl.Evaluate(ck.Model, erl.NewContexts(ck.Vocab), tasks, cfg.EvalSample, *samples, cfg.Seed)
 	if err != nil {
 		return err
 	}

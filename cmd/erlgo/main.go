@@ -36,6 +36,7 @@ type command struct {
 // function in a file of its own, using newFlagSet and parseFlags, and add one line here.
 var commands = []command{
 	{"train", "train a policy with ERL, RLVR or an ablation (the main job)", runTrain},
+	{"pretrain", "pretrain a policy as a world model on random play, for train --init", runPretrain},
 	{"eval", "score a checkpoint's first-attempt success on held-out levels", runEval},
 	{"levels", "generate a set of distinct random levels as JSON lines", runLevels},
 	{"play", "play levels in the terminal", runPlay},

@@ -44,7 +44,12 @@ func prepareRunDir(dir, resume string, overwrite bool) (removed int, err error) 
 	if !overwrite {
 		return 0, refuseRunDir(dir, resume, entries)
 	}
-	for _, pattern := range slices.Concat(erl.RunFiles, report.Files) {
+	return removeFiles(dir, slices.Concat(erl.RunFiles, report.Files))
+}
+
+// removeFiles deletes the files of dir that match the glob patterns, and says how many.
+func removeFiles(dir string, patterns []string) (removed int, err error) {
+	for _, pattern := range patterns {
 		paths, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil {
 			return removed, err

@@ -38,6 +38,9 @@ checkpoint, into test-scores.json: the figures to report.
 Settings come from the defaults, then --config FILE (JSON or YAML, the keys of config.json),
 then the flags given.
 
+--init CKPT starts the policy from a checkpoint of erlgo pretrain (a world model of the game
+learnt from random play) instead of fresh weights; config.json records it and its SHA-256.
+
 Ctrl-C, SIGTERM or SIGHUP (a closed terminal) saves last.safetensors after the current step and
 stops, with exit status 128 + the signal's number; --resume DIR/last.safetensors continues
 exactly as if the run had not stopped. With --resume only --steps, --time, --out and
@@ -100,6 +103,13 @@ func runTrain(sio stdio, args []string) error {
 	trainFile := fs.String("train-levels-file", "", "train on the levels of `FILE` (JSONL) instead of generated ones")
 	curriculum := fs.String("curriculum", def.Curriculum, "generated training levels: "+strings.Join(erl.Curricula, ", ")+
 		"\n(even-moves: optimal solution lengths spread evenly over 1 to 8 moves; adaptive: lengths the policy\nsolves about half the time; validation and test levels keep the paper's distribution)")
+	reflectionReward := fs.String("reflection-reward", def.ReflectionReward, "what a reflection is rewarded by: "+strings.Join(erl.ReflectionRewards, ", ")+
+		"\n(success: its retry's reward, as the paper; lift: its retry's reward minus the plain retries' at its task)")
+	memoryMode := fs.String("memory-mode", def.MemoryMode, "how the memory reaches a new reflection: "+strings.Join(erl.MemoryModes, ", ")+
+		"\n(context: shown before the failed attempt; seed: the new reflection starts from the stored one and edits its end)")
+	reflectionVocab := fs.String("reflection-vocab", def.ReflectionVocab, "what reflections are written in: "+strings.Join(erl.ReflectionVocabs, ", ")+
+		"\n(plans adds the row and column offsets of cells from the player; it is another vocabulary, so checkpoints of one do not fit the other)")
+	initFrom := fs.String("init", "", "start the policy (and the KL term's reference) from the weights of `CKPT`, a checkpoint of erlgo pretrain, with a fresh optimizer")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
 	resume := fs.String("resume", "", "continue the run saved in `CKPT` (with it, only --steps, --time, --out and --overwrite may be given)")
@@ -139,6 +149,9 @@ func runTrain(sio stdio, args []string) error {
 				cfg.Switches = sw
 			} // else Validate names the algorithm
 		},
+		"reflection-reward": func() { cfg.ReflectionReward = *reflectionReward }, "memory-mode": func() { cfg.MemoryMode = *memoryMode },
+		"reflection-vocab": func() { cfg.ReflectionVocab = *reflectionVocab },
+		"init":             func() { cfg.Init, cfg.InitSHA256 = *initFrom, "" },
 	}
 	for _, names := range [][2]string{{"val-levels", "eval-levels"}, {"val-levels-file", "eval-levels-file"}} {
 		if set[names[0]] && set[names[1]] {
@@ -199,6 +212,9 @@ func runTrain(sio stdio, args []string) error {
 	}
 	if t.StepsDone > 0 {
 		fmt.Fprintf(sio.err, "resuming after step %d\n", t.StepsDone)
+	}
+	if t.Config.Init != "" {
+		fmt.Fprintf(sio.err, "the policy and the KL term's reference started from %s (SHA-256 %.12s…)\n", t.Config.Init, t.Config.InitSHA256)
 	}
 	ctx, received, stop := notifyStop(sio)
 	defer stop()
