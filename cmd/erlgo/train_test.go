@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -353,32 +354,90 @@ func TestConfigFileErrors(t *testing.T) {
 	}
 }
 
-// TestREADMERandomBaseline holds README's figure for the uniformly random policy to the
-// command it gives.
-func TestREADMERandomBaseline(t *testing.T) {
+// TestREADMEReproductionFigures holds the figures README gives, each as a comment on the line of
+// the command that gives it, for the committed reproduction's checkpoints and levels.
+func TestREADMEReproductionFigures(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const cmd, figure = "erlgo eval --random --split validation --samples 32", "0.027"
-	if !strings.Contains(string(readme), cmd) || !strings.Contains(string(readme), "random="+figure) {
-		t.Fatalf("README no longer gives %q and its figure %s", cmd, figure)
+	const results = "bench/results/reproduce-600steps"
+	score := func(ev erl.Evaluation) string {
+		return fmt.Sprintf("%.3f sampled, %.3f greedy", ev.Sampled.Success, ev.Greedy.Success)
 	}
-	code, out, errb := erlgo("", "eval", "--random", "--split", "validation", "--samples", "32", "--json")
-	var res struct{ Success float64 }
-	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
-		t.Fatalf("exit %d, %v: %s", code, err, errb)
+	random := func(res struct{ Random erl.Score }) string { return fmt.Sprintf("%.3f", res.Random.Success) }
+	for _, tc := range []struct {
+		shown  string // the command as README shows it, $R for the results directory
+		figure func(out []byte) (string, error)
+	}{
+		{"erlgo eval --checkpoint $R/sokoban/erl-s1/best.safetensors --levels $R/levels/sokoban-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $R/frozenlake/erl-s1/best.safetensors --levels $R/levels/frozenlake-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --random --env sokoban --levels $R/levels/sokoban-test.jsonl --samples 32", jsonFigure(random)},
+		{"erlgo eval --random --env frozenlake --levels $R/levels/frozenlake-test.jsonl --samples 32", jsonFigure(random)},
+	} {
+		line, ok := lineOf(string(readme), tc.shown+" ")
+		if !ok {
+			t.Errorf("README no longer gives %q", tc.shown)
+			continue
+		}
+		_, comment, _ := strings.Cut(line, "#")
+		args := strings.Fields(strings.ReplaceAll(tc.shown, "$R", "../../"+results))[1:]
+		code, out, errb := erlgo("", append(args, "--json")...)
+		if code != 0 {
+			t.Errorf("%s: exit %d: %s", tc.shown, code, errb)
+			continue
+		}
+		got, err := tc.figure([]byte(out))
+		if err != nil {
+			t.Errorf("%s: %v", tc.shown, err)
+		} else if strings.TrimSpace(comment) != got {
+			t.Errorf("%s gives %s; README says %q", tc.shown, got, strings.TrimSpace(comment))
+		}
 	}
-	if got := fmt.Sprintf("%.3f", res.Success); got != figure {
-		t.Errorf("%s gives %s; README says %s", cmd, got, figure)
+	for _, split := range []string{"sokoban-test", "sokoban-validation", "frozenlake-test", "frozenlake-validation"} {
+		env, name, _ := strings.Cut(split, "-")
+		file := "../../" + results + "/levels/" + split + ".jsonl"
+		want, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		made := filepath.Join(t.TempDir(), split+".jsonl")
+		n := strconv.Itoa(bytes.Count(want, []byte("\n")))
+		if code, _, errb := erlgo("", "levels", "--env", env, "--split", name, "--seed", "1", "--n", n, "--out", made); code != 0 {
+			t.Fatalf("levels %s: %s", split, errb)
+		}
+		if got, err := os.ReadFile(made); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("erlgo levels --env %s --split %s --seed 1 --n %s does not make %s (%v)", env, name, n, file, err)
+		}
 	}
 }
 
-// TestREADMETestFigures holds README's test-split figures of the committed checkpoints, and of
-// the random policy, to the commands that give them, and the committed level files to the
-// commands that make them.
-func TestREADMETestFigures(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// jsonFigure reads a command's --json output into V and renders the figure a document gives.
+func jsonFigure[V any](render func(V) string) func([]byte) (string, error) {
+	return func(out []byte) (string, error) {
+		var v V
+		if err := json.Unmarshal(out, &v); err != nil {
+			return "", err
+		}
+		return render(v), nil
+	}
+}
+
+// lineOf returns the first line of doc that contains s.
+func lineOf(doc, s string) (string, bool) {
+	for line := range strings.Lines(doc) {
+		if strings.Contains(line, s) {
+			return line, true
+		}
+	}
+	return "", false
+}
+
+// TestRESULTSTestFigures holds bench/RESULTS.md's test-split figures of the committed 20-minute
+// checkpoints, and of the random policy, to the commands that give them, and the committed level
+// files to the commands that make them.
+func TestRESULTSTestFigures(t *testing.T) {
+	doc, err := os.ReadFile("../../bench/RESULTS.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,17 +465,26 @@ func TestREADMETestFigures(t *testing.T) {
 			t.Fatalf("eval %s: exit %d, %v: %s", algo, code, err, errb)
 		}
 		for _, want := range []string{score(ev.Sampled), score(ev.Greedy)} {
-			if !strings.Contains(string(readme), want) {
-				t.Errorf("README lacks %s's test figure %s", algo, want)
+			if !strings.Contains(string(doc), want) {
+				t.Errorf("RESULTS.md lacks %s's test figure %s", algo, want)
 			}
 		}
 	}
-	code, out, errb := erlgo("", "eval", "--random", "--levels", test, "--samples", "32", "--json")
-	var res struct{ Random erl.Score }
-	if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
-		t.Fatalf("eval --random: exit %d, %v: %s", code, err, errb)
-	}
-	if !strings.Contains(string(readme), score(res.Random)) {
-		t.Errorf("README lacks the random policy's test figure %s", score(res.Random))
+	for _, args := range [][]string{
+		{"--levels", test, "--samples", "32"},
+		{"--split", "validation", "--samples", "32"},
+	} {
+		shown := "erlgo eval --random " + strings.Join(args, " ")
+		if !strings.Contains(string(doc), strings.ReplaceAll(shown, "../../", "")) {
+			t.Errorf("RESULTS.md no longer gives %q", shown)
+		}
+		code, out, errb := erlgo("", append([]string{"eval", "--random", "--json"}, args...)...)
+		var res struct{ Random erl.Score }
+		if err := json.Unmarshal([]byte(out), &res); code != 0 || err != nil {
+			t.Fatalf("%s: exit %d, %v: %s", shown, code, err, errb)
+		}
+		if !strings.Contains(string(doc), score(res.Random)) {
+			t.Errorf("RESULTS.md lacks the random policy's figure %s (%s)", score(res.Random), shown)
+		}
 	}
 }
