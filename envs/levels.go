@@ -42,6 +42,30 @@ func ReadLevels(path, env string) ([]Task, error) {
 	return tasks, nil
 }
 
+// LevelSetEnv returns the environment that the first level of the level set at path names, or
+// "" when it names none (the reference implementation's format) or the file cannot be read as
+// a level set: ReadLevels reports what is wrong with it.
+func LevelSetEnv(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var l levelLine
+		if json.Unmarshal(sc.Bytes(), &l) != nil {
+			return ""
+		}
+		return l.Env
+	}
+	return ""
+}
+
 // DecodeLevels reads a level set from r as ReadLevels does; an error names the line.
 func DecodeLevels(r io.Reader, env string) ([]Task, error) {
 	if env != "" {

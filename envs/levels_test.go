@@ -193,3 +193,25 @@ func TestWriteLevelsThroughLinksAndPipes(t *testing.T) {
 		t.Errorf("the pipe was replaced: %v, %v", fi.Mode(), err)
 	}
 }
+
+func TestLevelSetEnv(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, content, want string }{
+		{"frozenlake", `{"layout":["S.","HG"],"max_steps":8,"env":"frozenlake"}` + "\n", EnvFrozenLake},
+		{"blank lines first", "\n  \n" + `{"layout":["#####","#@$.#","#####"],"env":"sokoban"}` + "\n", EnvSokoban},
+		{"reference format", `{"layout":["#####","#@$.#","#####"],"max_steps":8}` + "\n", ""},
+		{"not JSON", "layout: no\n", ""},
+		{"empty", "", ""},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".jsonl")
+		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := LevelSetEnv(path); got != tc.want {
+			t.Errorf("%s: LevelSetEnv = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := LevelSetEnv(filepath.Join(dir, "missing.jsonl")); got != "" {
+		t.Errorf("a missing file: LevelSetEnv = %q, want \"\"", got)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -42,7 +43,7 @@ func runEval(sio stdio, args []string) error {
 	random := fs.Bool("random", false, "score the uniformly random policy instead of a checkpoint")
 	levels := fs.String("levels", "", "levels `FILE` (JSONL) to score on")
 	split := fs.String("split", splitTest, "without --levels, the run's split to generate: test or validation")
-	env := fs.String("env", "", "environment of --levels (default: the checkpoint's)")
+	env := fs.String("env", "", "environment of --levels (default: the checkpoint's; with --random, the one the levels name)")
 	n := fs.Int("n", 0, "number of generated levels of the split (default: the run's)")
 	samples := fs.Int("samples", def.EvalSamples, "sampled attempts per level")
 	asJSON := fs.Bool("json", false, "write the result as one JSON object on standard output (the table on standard error)")
@@ -89,8 +90,12 @@ func runEval(sio stdio, args []string) error {
 			return fmt.Errorf("%s: %w", *ckpt, err)
 		}
 	}
-	if *env != "" {
+	switch {
+	case *env != "":
 		cfg.Env = *env
+	case *random && *levels != "":
+		// The random policy has no checkpoint to name the environment: the levels do.
+		cfg.Env = cmp.Or(envs.LevelSetEnv(*levels), cfg.Env)
 	}
 	tasks, source, err := evalLevels(cfg, *levels, *split, *n, *samples)
 	if err != nil {
