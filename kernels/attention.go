@@ -177,7 +177,8 @@ func softmaxRow(row []float32, n int) {
 		sum += float64(e)
 	}
 	inv := float32(1 / sum)
-	for j := range s {
+	vecScale(s[:v], inv)
+	for j := v; j < n; j++ {
 		s[j] *= inv
 	}
 }
