@@ -96,6 +96,9 @@ type Config struct {
 	// constants). It sets the policy's vocabulary, and so the size of its embedding table: a
 	// checkpoint of the other one is refused.
 	ReflectionVocab string `json:"reflection_vocab"`
+	// GuidancePositions is where a second attempt's guidance (its reflection, or the raw first
+	// attempt) stands among the position ids of its context (see the Guidance constants).
+	GuidancePositions string `json:"guidance_positions"`
 	// Init, when set, is a checkpoint of erlgo pretrain that the policy starts from, and the
 	// KL term's reference policy with it, instead of fresh weights drawn from the seed; the
 	// optimizer starts afresh. InitSHA256 is its file's SHA-256, which a new run records and
@@ -203,6 +206,22 @@ const (
 // ReflectionVocabs lists the reflection vocabularies.
 var ReflectionVocabs = []string{ReflectionWords, ReflectionPlans}
 
+// Where a second attempt's guidance stands among its context's position ids.
+const (
+	// GuidanceFirst numbers the guidance on from <bos>, before the board: the turn's own text
+	// (OBS, HIST, the actions so far, ACT) follows it and so stands at other position ids than
+	// in a first attempt.
+	GuidanceFirst = "first"
+	// GuidanceAligned gives the turn's own text the position ids it has in a first attempt
+	// and the guidance ids past those of any first-attempt turn: a guided context is a
+	// first-attempt context with the guidance's tokens added, which a policy trained mostly on
+	// first attempts might read as one.
+	GuidanceAligned = "aligned"
+)
+
+// GuidancePositionsModes lists where the guidance may stand.
+var GuidancePositionsModes = []string{GuidanceFirst, GuidanceAligned}
+
 // TermWeights scale the terms of the update.
 type TermWeights struct {
 	First      float64 `json:"first"`
@@ -236,13 +255,14 @@ func DefaultConfig() Config {
 		Env: envs.EnvSokoban, Algo: AlgoERL, Switches: sw, Size: model.Small, Device: "cpu", Seed: 1,
 		Steps: 1000, Batch: 8, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
 		MemoryMode: MemoryContext, ReflectionReward: RewardSuccess, ReflectionVocab: ReflectionWords,
-		Weights:     TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
-		Curriculum:  CurriculumAdaptive,
-		Aggregation: "token-mean",
-		Rollout:     model.SampleConfig{Temperature: 1},
-		Objective:   model.DefaultObjective(),
-		Optim:       optim,
-		EvalEvery:   50, EvalLevels: 128, TestLevels: 256, EvalSamples: 4,
+		GuidancePositions: GuidanceFirst,
+		Weights:           TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
+		Curriculum:        CurriculumAdaptive,
+		Aggregation:       "token-mean",
+		Rollout:           model.SampleConfig{Temperature: 1},
+		Objective:         model.DefaultObjective(),
+		Optim:             optim,
+		EvalEvery:         50, EvalLevels: 128, TestLevels: 256, EvalSamples: 4,
 		MeasureLift:     true,
 		EvalSample:      model.SampleConfig{Temperature: 0.7, TopP: 0.8, TopK: 20},
 		CheckpointEvery: 50,
@@ -309,6 +329,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("memory_shown %d must lie in [0, memory_size %d]", c.MemoryShown, c.MemorySize)
 	case !slices.Contains(MemoryModes, c.MemoryMode):
 		return fmt.Errorf("memory_mode %q is not one of %v", c.MemoryMode, MemoryModes)
+	case !slices.Contains(GuidancePositionsModes, c.GuidancePositions):
+		return fmt.Errorf("guidance_positions %q is not one of %v", c.GuidancePositions, GuidancePositionsModes)
 	case !slices.Contains(ReflectionRewards, c.ReflectionReward):
 		return fmt.Errorf("reflection_reward %q is not one of %v", c.ReflectionReward, ReflectionRewards)
 	case c.ReflectionReward == RewardLift && c.Switches.Reflect && !c.MeasureLift:
@@ -449,7 +471,7 @@ func (c Config) fits(mc model.Config) (contextNeed, bool) {
 }
 
 // longestContext bounds the longest context a run builds: a reflection context with a full
-// memory on the largest board, followed by a full reflection.
+// memory on the largest board, followed by a full reflection, or a guided turn.
 func (c *Config) longestContext() contextNeed {
 	const feedbackTokens = 14 // FEEDBACK outcome ineffective NN in_a_row NN last A reward R steps NN
 	maxSteps := envs.DefaultMaxSteps
@@ -459,8 +481,15 @@ func (c *Config) longestContext() contextNeed {
 		memory = c.ReflectionLen // the stored reflection, after REFLECT
 	}
 	text := 1 + memory + 1 + maxSteps + feedbackTokens + 1 + 1 + c.ReflectionLen + 1
+	guidance := 1 + c.ReflectionLen
 	if c.Switches.SecondAttempt && !c.Switches.Reflect {
-		text = max(text, 1+1+maxSteps+feedbackTokens+1+1+maxSteps+1)
+		guidance = 1 + maxSteps + feedbackTokens
 	}
-	return contextNeed{tokens: boardTokens + text, lastPos: TextStart + text - 1}
+	turn := 1 + 1 + 1 + maxSteps + 1 // <bos> OBS HIST a… ACT
+	tokens := max(text, turn+guidance)
+	lastPos := TextStart + tokens - 1
+	if c.GuidancePositions == GuidanceAligned {
+		lastPos = max(lastPos, guidanceStart+guidance-1)
+	}
+	return contextNeed{tokens: boardTokens + tokens, lastPos: lastPos}
 }

@@ -27,6 +27,11 @@ const (
 	TextStart = boardSpan * boardSpan
 )
 
+// guidanceStart is the first position id of a guidance that stands past the turn's own text
+// (GuidanceAligned): past the ids of a first-attempt turn's text, <bos> OBS HIST, up to
+// DefaultMaxSteps actions, and ACT.
+const guidanceStart = TextStart + 3 + envs.DefaultMaxSteps + 1
+
 // boardPos is the position id of the cell dr rows below and dc columns right of the player.
 func boardPos(dr, dc int) int32 {
 	return int32((dr+MaxBoardSide-1)*boardSpan + dc + MaxBoardSide - 1)
@@ -48,6 +53,7 @@ type Guidance struct {
 //	action turn (first attempt):   <bos> OBS board HIST a1 … ACT → next action
 //	action turn (second attempt):  <bos> REFLECT d … OBS board HIST a1 … ACT → next action
 //	  no-reflection ablation:      <bos> ATTEMPT a1 … FEEDBACK f … OBS board HIST a1 … ACT
+//	  either, AlignGuidance set:   the same tokens; all but the guidance at a first attempt's ids
 //	reflection:                    <bos> [MEMORY m …] ATTEMPT a1 … FEEDBACK f … OBS board REFLECT → d … <eos>
 //	  memory as its start (seed):  <bos> ATTEMPT a1 … FEEDBACK f … OBS board REFLECT m … → d … <eos>
 //	world model (pretraining):     an action turn, its action, then OBS → next board [FEEDBACK → f …]
@@ -68,6 +74,10 @@ type Contexts struct {
 	// chooses among.
 	CellTokens    map[string][]int32
 	FeedbackVocab []int32
+	// AlignGuidance gives a second attempt's turn the position ids of a first attempt's and
+	// its guidance ids of its own (GuidanceAligned); unset, the guidance is numbered from
+	// <bos> on and the turn after it (GuidanceFirst).
+	AlignGuidance bool
 }
 
 // NewContexts builds the context builders over a vocabulary of model.Vocabs: reflections may
@@ -225,6 +235,10 @@ func (c *Contexts) FeedbackTokens(f envs.Feedback) []int32 {
 func (c *Contexts) Turn(env string, board [][]envs.Cell, history []envs.Action, g Guidance) (model.Sequence, error) {
 	s := newSeq()
 	s.text(c.id.bos)
+	turnNext := s.next
+	if c.AlignGuidance {
+		s.next = guidanceStart
+	}
 	switch {
 	case g.Attempt != nil:
 		s.text(c.id.attempt)
@@ -233,6 +247,9 @@ func (c *Contexts) Turn(env string, board [][]envs.Cell, history []envs.Action, 
 	case g.Reflection != nil:
 		s.text(c.id.reflect)
 		s.text(g.Reflection...)
+	}
+	if c.AlignGuidance {
+		s.next = turnNext
 	}
 	if err := c.board(s, env, board); err != nil {
 		return model.Sequence{}, err

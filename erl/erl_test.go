@@ -1043,3 +1043,73 @@ func TestMeasureLift(t *testing.T) {
 		})
 	}
 }
+
+// TestAlignedGuidance checks that with AlignGuidance a guided turn is the first-attempt turn of
+// the same board and history at the same position ids, with the guidance's tokens added at ids
+// past any first-attempt turn's, and that the longest such context fits the model.
+func TestAlignedGuidance(t *testing.T) {
+	c := NewContexts(model.StandardVocab())
+	v := c.Vocab()
+	task := sokobanTask(t, 3)
+	a := attemptWith(t, c, task, []envs.Action{envs.Up, envs.Left, envs.Left}, Guidance{})
+	history := a.Actions[:2]
+	board := a.Boards[2]
+	first, err := c.Turn(task.Env, board, history, Guidance{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type token struct{ tok, pos int32 }
+	tokens := func(s model.Sequence) []token {
+		ts := make([]token, len(s.Tokens))
+		for i := range s.Tokens {
+			ts[i] = token{s.Tokens[i], s.Pos[i]}
+		}
+		return ts
+	}
+	c.AlignGuidance = true
+	for _, g := range []struct {
+		name  string
+		guide Guidance
+	}{
+		{"reflection", Guidance{Reflection: v.IDs("push", "Down")}},
+		{"raw attempt", Guidance{Attempt: a}},
+	} {
+		guided, err := c.Turn(task.Env, board, history, g.guide)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var turn, guidance []token
+		for _, tk := range tokens(guided) {
+			if tk.pos >= guidanceStart {
+				guidance = append(guidance, tk)
+			} else {
+				turn = append(turn, tk)
+			}
+		}
+		if !slices.Equal(turn, tokens(first)) {
+			t.Errorf("%s: the guided turn without its guidance is\n%v\nwant the first attempt's\n%v", g.name, turn, tokens(first))
+		}
+		if want := len(guided.Tokens) - len(first.Tokens); len(guidance) != want || guidance[0].pos != guidanceStart {
+			t.Errorf("%s: %d guidance tokens from id %d; want %d from %d", g.name, len(guidance), guidance[0].pos, want, guidanceStart)
+		}
+		for i := 1; i < len(guidance); i++ {
+			if guidance[i].pos != guidance[i-1].pos+1 {
+				t.Errorf("%s: guidance ids %v are not consecutive", g.name, guidance)
+				break
+			}
+		}
+	}
+	for _, algo := range []string{AlgoERL, AlgoERLNoReflect} {
+		cfg := DefaultConfig()
+		cfg.GuidancePositions = GuidanceAligned
+		cfg.Switches, _ = AlgoSwitches(algo)
+		mc, _ := model.NewConfig(cfg.Size)
+		need := cfg.longestContext()
+		if guided, _ := c.Turn(task.Env, board, a.Actions, Guidance{Attempt: a}); algo == AlgoERLNoReflect && int(slices.Max(guided.Pos)) > need.lastPos {
+			t.Errorf("%s: a guided turn reaches position %d beyond the bound %d", algo, slices.Max(guided.Pos), need.lastPos)
+		}
+		if err := cfg.CheckPolicy(mc); err != nil {
+			t.Errorf("%s with aligned guidance: %v", algo, err)
+		}
+	}
+}

@@ -173,6 +173,7 @@ func newTrainer(cfg Config, policy *model.Model, optim *model.AdamW) (*Trainer, 
 	}
 	t := &Trainer{Config: cfg, Contexts: NewContexts(cfg.Vocab()), Policy: policy, Reference: reference, Optim: optim,
 		Memory: Memory{Cap: cfg.MemorySize}, Lengths: newLengthCurriculum(maxMoves)}
+	t.Contexts.AlignGuidance = cfg.GuidancePositions == GuidanceAligned
 	if t.ValTasks, t.TestTasks, err = Splits(cfg); err != nil {
 		return nil, err
 	}
@@ -350,7 +351,7 @@ func ResumeTrainer(path string, extend func(*Config)) (*Trainer, error) {
 		}
 	}
 	// The keys a checkpoint of an older erlgo lacks take the behaviour it had.
-	cfg := Config{MemoryMode: MemoryContext, ReflectionReward: RewardSuccess, ReflectionVocab: ReflectionWords}
+	cfg := Config{MemoryMode: MemoryContext, ReflectionReward: RewardSuccess, ReflectionVocab: ReflectionWords, GuidancePositions: GuidanceFirst}
 	var step int
 	var mem Memory
 	var tot Totals

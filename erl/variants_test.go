@@ -467,6 +467,7 @@ func TestVariantConfigs(t *testing.T) {
 		{"memory mode", "memory_mode", func(c *Config) { c.MemoryMode = "rulebook" }},
 		{"reward", "reflection_reward", func(c *Config) { c.ReflectionReward = "praise" }},
 		{"vocabulary", "reflection_vocab", func(c *Config) { c.ReflectionVocab = "emoji" }},
+		{"guidance positions", "guidance_positions", func(c *Config) { c.GuidancePositions = "sideways" }},
 		{"lift unmeasured", "measure_lift", func(c *Config) { c.ReflectionReward, c.MeasureLift = RewardLift, false }},
 		{"hash without init", "init_sha256", func(c *Config) { c.InitSHA256 = "ab" }},
 	} {
@@ -495,7 +496,7 @@ func TestVariantConfigs(t *testing.T) {
 	if err := json.Unmarshal([]byte(ck.Extra[metaRunConfig]), &keys); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"memory_mode", "reflection_reward", "reflection_vocab", "init", "init_sha256"} {
+	for _, k := range []string{"memory_mode", "reflection_reward", "reflection_vocab", "guidance_positions", "init", "init_sha256"} {
 		delete(keys, k)
 	}
 	raw, _ := json.Marshal(keys)
@@ -509,7 +510,10 @@ func TestVariantConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := resumed.Config; c.MemoryMode != MemoryContext || c.ReflectionReward != RewardSuccess || c.ReflectionVocab != ReflectionWords {
-		t.Errorf("an older run resumes with %q, %q, %q; want its behaviour: context, success, words", c.MemoryMode, c.ReflectionReward, c.ReflectionVocab)
+	if c := resumed.Config; c.MemoryMode != MemoryContext || c.ReflectionReward != RewardSuccess || c.ReflectionVocab != ReflectionWords || c.GuidancePositions != GuidanceFirst {
+		t.Errorf("an older run resumes with %q, %q, %q, %q; want its behaviour: context, success, words, first", c.MemoryMode, c.ReflectionReward, c.ReflectionVocab, c.GuidancePositions)
+	}
+	if resumed.Contexts.AlignGuidance {
+		t.Error("an older run resumes with its guidance aligned")
 	}
 }

@@ -109,6 +109,8 @@ func runTrain(sio stdio, args []string) error {
 		"\n(context: shown before the failed attempt; seed: the new reflection starts from the stored one and edits its end)")
 	reflectionVocab := fs.String("reflection-vocab", def.ReflectionVocab, "what reflections are written in: "+strings.Join(erl.ReflectionVocabs, ", ")+
 		"\n(plans adds the row and column offsets of cells from the player; it is another vocabulary, so checkpoints of one do not fit the other)")
+	guidancePositions := fs.String("guidance-positions", def.GuidancePositions, "where a second attempt's guidance stands among its position ids: "+strings.Join(erl.GuidancePositionsModes, ", ")+
+		"\n(aligned keeps the turn at a first attempt's ids and gives the guidance ids past them)")
 	initFrom := fs.String("init", "", "start the policy (and the KL term's reference) from the weights of `CKPT`, a checkpoint of erlgo pretrain, with a fresh optimizer")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
@@ -150,8 +152,9 @@ func runTrain(sio stdio, args []string) error {
 			} // else Validate names the algorithm
 		},
 		"reflection-reward": func() { cfg.ReflectionReward = *reflectionReward }, "memory-mode": func() { cfg.MemoryMode = *memoryMode },
-		"reflection-vocab": func() { cfg.ReflectionVocab = *reflectionVocab },
-		"init":             func() { cfg.Init, cfg.InitSHA256 = *initFrom, "" },
+		"reflection-vocab":   func() { cfg.ReflectionVocab = *reflectionVocab },
+		"guidance-positions": func() { cfg.GuidancePositions = *guidancePositions },
+		"init":               func() { cfg.Init, cfg.InitSHA256 = *initFrom, "" },
 	}
 	for _, names := range [][2]string{{"val-levels", "eval-levels"}, {"val-levels-file", "eval-levels-file"}} {
 		if set[names[0]] && set[names[1]] {
