@@ -8,6 +8,7 @@ test (model/torch_test.go).
   peer.py decode  --checkpoint F --inputs F      greedy or sampled decoding with the KV cache
   peer.py step    [--checkpoint F --inputs F]    times BenchmarkTrainStep's training step
   peer.py sample  [--checkpoint F --inputs F]    times BenchmarkSample's sampling loop
+                  (either with --profile F: and writes torch.profiler's table of its ops)
   peer.py kernels [--workloads F]                times `go run ./bench/kernels`' workloads
 
 The inputs file is JSON: {"batch": a model.Batch as Go's encoding/json writes it,
@@ -267,6 +268,24 @@ def need_compile(args):
         fail(f"--compile: torch.compile needs PyTorch 2.0 or later; this is PyTorch {torch.__version__}", 2)
 
 
+PROFILE_CALLS = 10
+
+
+def profile_to(path, device, call):
+    """Runs call PROFILE_CALLS times under torch.profiler and writes its table of ops, by self
+    time, to path: the peer's side of a profile beside erlgo's pprof."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    with profile(activities=activities) as prof:
+        for _ in range(PROFILE_CALLS):
+            call()
+    sort = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    with open(path, "w") as f:
+        f.write(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} threads, {PROFILE_CALLS} calls\n")
+        f.write(prof.key_averages().table(sort_by=sort, row_limit=30))
+
+
 def cmd_step(args):
     need_compile(args)
     device = setup(args)
@@ -308,6 +327,8 @@ def cmd_step(args):
     )
     for k in ("gradients", "step"):
         rep[k]["tokens_per_s"] = batch.num_tokens / (rep[k]["min_ms"] / 1e3)
+    if args.profile:
+        profile_to(args.profile, device, gradients)
     if args.json:
         print(json.dumps(rep))
         return
@@ -345,6 +366,8 @@ def cmd_sample(args):
     )
     r = rep["generate"]
     r["sampled_tokens_per_s"] = rep["prompts"] * max_new / (r["min_ms"] / 1e3)
+    if args.profile:
+        profile_to(args.profile, device, sample)
     if args.json:
         print(json.dumps(rep))
         return
@@ -592,6 +615,7 @@ def main():
     bench.add_argument("--warmup", type=int, default=3, help="untimed calls first (default 3)")
     bench.add_argument("--iters", type=int, default=5, help="calls per sample; a sample is their mean (default 5)")
     bench.add_argument("--samples", type=int, default=5, help="samples to take (default 5)")
+    bench.add_argument("--profile", metavar="FILE", help=f"after timing, profile {PROFILE_CALLS} calls with torch.profiler and write its table of ops by self time to FILE")
     bench.add_argument("--size", choices=sorted(et.PRESETS), default="small", help="without --checkpoint: the model (default small)")
     bench.add_argument("--vocab", type=int, default=et.STANDARD_VOCAB, help=f"without --checkpoint: the vocabulary (default {et.STANDARD_VOCAB}, the standard one)")
     bench.add_argument("--seqs", type=int, default=et.BENCH_SEQS, help=f"without --inputs: sequences (default {et.BENCH_SEQS}, as the Go benchmarks)")

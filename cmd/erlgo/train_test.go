@@ -355,25 +355,29 @@ func TestConfigFileErrors(t *testing.T) {
 }
 
 // TestREADMEReproductionFigures holds the figures README gives, each as a comment on the line of
-// the command that gives it, for the committed reproduction's checkpoints and levels.
+// the command that gives it, for the committed reproductions' checkpoints and levels.
 func TestREADMEReproductionFigures(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const results = "bench/results/reproduce-600steps"
+	// README's $R and $F: the reproduction at 600 steps a run, and FrozenLake's at 20 minutes.
+	paths := strings.NewReplacer("$R", "../../"+results, "$F", "../../bench/results/reproduce-frozenlake-20min")
 	score := func(ev erl.Evaluation) string {
 		return fmt.Sprintf("%.3f sampled, %.3f greedy", ev.Sampled.Success, ev.Greedy.Success)
 	}
 	random := func(res struct{ Random erl.Score }) string { return fmt.Sprintf("%.3f", res.Random.Success) }
 	for _, tc := range []struct {
-		shown  string // the command as README shows it, $R for the results directory
+		shown  string // the command as README shows it, with $R or $F for a results directory
 		figure func(out []byte) (string, error)
 	}{
 		{"erlgo eval --checkpoint $R/sokoban/erl-s1/best.safetensors --levels $R/levels/sokoban-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $R/frozenlake/erl-s1/best.safetensors --levels $R/levels/frozenlake-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --random --levels $R/levels/sokoban-test.jsonl --samples 32", jsonFigure(random)},
 		{"erlgo eval --random --levels $R/levels/frozenlake-test.jsonl --samples 32", jsonFigure(random)}, // the levels name their environment
+		{"erlgo eval --checkpoint $F/frozenlake/erl-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $F/frozenlake/rlvr-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
 	} {
 		line, ok := lineOf(string(readme), tc.shown+" ")
 		if !ok {
@@ -381,7 +385,7 @@ func TestREADMEReproductionFigures(t *testing.T) {
 			continue
 		}
 		_, comment, _ := strings.Cut(line, "#")
-		args := strings.Fields(strings.ReplaceAll(tc.shown, "$R", "../../"+results))[1:]
+		args := strings.Fields(paths.Replace(tc.shown))[1:]
 		code, out, errb := erlgo("", append(args, "--json")...)
 		if code != 0 {
 			t.Errorf("%s: exit %d: %s", tc.shown, code, errb)
@@ -408,6 +412,12 @@ func TestREADMEReproductionFigures(t *testing.T) {
 		}
 		if got, err := os.ReadFile(made); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("erlgo levels --env %s --split %s --seed 1 --n %s does not make %s (%v)", env, name, n, file, err)
+		}
+		if env == "frozenlake" { // the 20-minute reproduction shares them
+			other := paths.Replace("$F/levels/" + split + ".jsonl")
+			if got, err := os.ReadFile(other); err != nil || !bytes.Equal(got, want) {
+				t.Errorf("%s is not %s (%v)", other, file, err)
+			}
 		}
 	}
 }
