@@ -8,7 +8,7 @@ test (model/torch_test.go).
   peer.py decode  --checkpoint F --inputs F      greedy or sampled decoding with the KV cache
   peer.py step    [--checkpoint F --inputs F]    times BenchmarkTrainStep's training step
   peer.py sample  [--checkpoint F --inputs F]    times BenchmarkSample's sampling loop
-                  (either with --profile F: and writes torch.profiler's table of its ops)
+                  (either, with --profile F, also writes torch.profiler's table of its ops to F)
   peer.py kernels [--workloads F]                times `go run ./bench/kernels`' workloads
 
 The inputs file is JSON: {"batch": a model.Batch as Go's encoding/json writes it,
