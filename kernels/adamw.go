@@ -1,10 +1,11 @@
 package kernels
 
 import (
-	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/erlgo/erlgo/kernels/internal/shape"
 )
 
 // AdamW updates param in place (decoupled weight decay, bias-corrected moments; t is the 1-based step).
@@ -14,14 +15,8 @@ import (
 // updated in place; all four slices hold len(param) elements. Elements are processed
 // concurrently.
 func AdamW(param, grad, m, v []float32, lr, beta1, beta2, eps, weightDecay float32, t int) {
-	const kernel = "AdamW"
-	if t < 1 {
-		panic(fmt.Sprintf("kernels: %s: step t = %d, must be at least 1", kernel, t))
-	}
+	shape.AdamW(param, grad, m, v, t)
 	n := len(param)
-	mustLen(kernel, "grad", grad, n)
-	mustLen(kernel, "m", m, n)
-	mustLen(kernel, "v", v, n)
 	// The corrections go to 1 as t grows; float64 keeps beta^t accurate for small 1−beta.
 	c1 := float32(1 / (1 - math.Pow(float64(beta1), float64(t))))
 	c2 := float32(1 / (1 - math.Pow(float64(beta2), float64(t))))

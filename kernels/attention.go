@@ -1,8 +1,9 @@
 package kernels
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/erlgo/erlgo/kernels/internal/shape"
 )
 
 // attnBlock is how many query rows share one pair of products, and how many key columns
@@ -78,9 +79,8 @@ func (m headMatrix) finish(x []float32, ld, L, hd, T int) {
 // Query rows at or past lens[b] still attend to the visible keys; the caller masks their
 // loss. The (b, h) pairs run concurrently.
 func AttentionForward(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
-	const kernel = "AttentionForward"
-	hd := checkAttention(kernel, qkv, att, lens, B, T, C, NH)
-	mustLen(kernel, "out", out, B*T*C)
+	hd := shape.AttentionForward(out, att, qkv, lens, B, T, C, NH)
+	mustSeqLens("AttentionForward", lens, B, T)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	C3 := 3 * C
 	parallelFor(B*NH, T*T*hd, func(lo, hi int) {
@@ -113,14 +113,11 @@ func AttentionForward(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
 // dS = P∘(dP − rowsum(P∘dP)), dQ = dS·K·scale and dK = dSᵀ·Q·scale, leaving dS in scratch.
 // Rows of dK and dV for keys at or past lens[b] are zero.
 func AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens []int32, B, T, C, NH int) {
-	const kernel = "AttentionBackward"
-	hd := checkAttention(kernel, qkv, att, lens, B, T, C, NH)
-	mustLen(kernel, "dqkv", dqkv, B*T*3*C)
-	mustLen(kernel, "dout", dout, B*T*C)
+	hd := shape.AttentionBackward(dqkv, scratch, dout, qkv, att, lens, B, T, C, NH)
+	mustSeqLens("AttentionBackward", lens, B, T)
 	if scratch == nil {
 		scratch = make([]float32, B*NH*T*T)
 	}
-	mustLen(kernel, "scratch", scratch, B*NH*T*T)
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	C3 := 3 * C
 	parallelFor(B*NH, 2*T*T*hd, func(lo, hi int) {
@@ -222,31 +219,9 @@ func seqLen(lens []int32, b, T int) int {
 	return int(lens[b])
 }
 
-// checkAttention validates the shared arguments of the attention kernels and returns the head dimension.
-func checkAttention(kernel string, qkv, att []float32, lens []int32, B, T, C, NH int) int {
-	hd := CheckAttention(kernel, qkv, att, lens, B, T, C, NH)
+// mustSeqLens panics unless every sequence length of lens (nil: all T) lies in [0, T].
+func mustSeqLens(kernel string, lens []int32, B, T int) {
 	if lens != nil {
 		mustIndices(kernel, "lens", lens[:B], T+1)
 	}
-	return hd
-}
-
-// CheckAttention panics, naming kernel and the argument, where the dimensions and slice
-// lengths that the attention kernels share do not fit, and returns the head dimension: the
-// checks an implementation on another device makes too. It does not read lens's values (a
-// device's are in its memory); the host's kernels check those as well.
-func CheckAttention(kernel string, qkv, att []float32, lens []int32, B, T, C, NH int) int {
-	mustDim(kernel, "B", B, 0)
-	mustDim(kernel, "T", T, 0)
-	mustDim(kernel, "NH", NH, 1)
-	mustDim(kernel, "C", C, NH)
-	if C%NH != 0 {
-		panic(fmt.Sprintf("kernels: %s: C = %d is not a multiple of NH = %d", kernel, C, NH))
-	}
-	mustLen(kernel, "qkv", qkv, B*T*3*C)
-	mustLen(kernel, "att", att, B*NH*T*T)
-	if lens != nil {
-		mustLen(kernel, "lens", lens, B)
-	}
-	return C / NH
 }

@@ -3,28 +3,9 @@ package kernels
 import "fmt"
 
 // The checks run before a kernel starts any goroutine, so that a caller's mistake panics in
-// the caller's goroutine, where it can be seen and recovered, rather than in a worker.
-
-// mustLen panics unless s holds at least n elements.
-func mustLen[T float32 | int32](kernel, name string, s []T, n int) {
-	if len(s) < n {
-		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, need %d", kernel, name, len(s), n))
-	}
-}
-
-// mustLenOpt is mustLen for an optional output, which may be nil.
-func mustLenOpt(kernel, name string, s []float32, n int) {
-	if s != nil {
-		mustLen(kernel, name, s, n)
-	}
-}
-
-// mustDim panics unless the dimension v is at least lo.
-func mustDim(kernel, name string, v, lo int) {
-	if v < lo {
-		panic(fmt.Sprintf("kernels: %s: %s = %d, must be at least %d", kernel, name, v, lo))
-	}
-}
+// the caller's goroutine, where it can be seen and recovered, rather than in a worker. Package
+// shape checks the dimensions and lengths, as the CUDA Device does too; the values in the
+// slices, which a device cannot read from the host, are checked here.
 
 // mustIndices panics unless every index lies in [0, n): an index outside would read or
 // write a row that does not belong to the table.

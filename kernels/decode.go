@@ -1,6 +1,10 @@
 package kernels
 
-import "math"
+import (
+	"math"
+
+	"github.com/erlgo/erlgo/kernels/internal/shape"
+)
 
 // AttentionStep is causal attention for one new query per sequence, over a KV cache: the
 // sampler's counterpart of AttentionForward. qkv is (B, 3C) and holds each sequence's new q|k|v
@@ -8,16 +12,8 @@ import "math"
 // token's own key and value included, are attended. out is (B, C). The (b, head) pairs run
 // concurrently; each worker reuses one buffer of scores.
 func AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH int) {
-	const kernel = "AttentionStep"
-	mustDim(kernel, "NH", NH, 1)
-	mustDim(kernel, "C", C, NH)
-	mustLen(kernel, "out", out, B*C)
-	mustLen(kernel, "qkv", qkv, B*3*C)
-	mustLen(kernel, "kc", kc, B*capacity*C)
-	mustLen(kernel, "vc", vc, B*capacity*C)
-	mustLen(kernel, "lens", lens, B)
-	mustIndices(kernel, "lens", lens[:B], capacity+1)
-	hd := C / NH
+	hd := shape.AttentionStep(out, qkv, kc, vc, lens, B, capacity, C, NH)
+	mustIndices("AttentionStep", "lens", lens[:B], capacity+1)
 	// A head a whole number of vectors long runs on the vector loops, every key at once.
 	whole := vectorPart(hd) == hd && hd > 0
 	scale := float32(1 / math.Sqrt(float64(hd)))
@@ -75,10 +71,7 @@ func addScaled(dst, x []float32, a float32) {
 // concurrently; dstRows must not repeat an index.
 func CopyRows(dst []float32, dstStride int, src []float32, srcStride int, dstRows, srcRows []int32, C int) {
 	const kernel = "CopyRows"
-	mustDim(kernel, "C", C, 1)
-	mustDim(kernel, "dstStride", dstStride, C)
-	mustDim(kernel, "srcStride", srcStride, C)
-	mustLen(kernel, "dstRows", dstRows, len(srcRows))
+	shape.CopyRows(dstStride, srcStride, dstRows, srcRows, C)
 	mustIndices(kernel, "srcRows", srcRows, (len(src)-C)/srcStride+1)
 	mustIndices(kernel, "dstRows", dstRows[:len(srcRows)], (len(dst)-C)/dstStride+1)
 	parallelFor(len(srcRows), C, func(lo, hi int) {

@@ -1,13 +1,13 @@
 package kernels
 
+import "github.com/erlgo/erlgo/kernels/internal/shape"
+
 // Add: out = a + b elementwise (out may alias a or b). AddBias: adds bias (C) to every row of x (N×C) in place. SumRows: dbias[j] = sum_i dout[i,j] (overwrites).
 //
 // Add works on len(out) elements.
 func Add(out, a, b []float32) {
-	n := len(out)
-	mustLen("Add", "a", a, n)
-	mustLen("Add", "b", b, n)
-	parallelFor(n, 1, func(lo, hi int) {
+	shape.Add(out, a, b)
+	parallelFor(len(out), 1, func(lo, hi int) {
 		o, x, y := out[lo:hi], a[lo:hi], b[lo:hi]
 		v := vectorPart(len(x))
 		vecAdd(o, x[:v], y)
@@ -19,11 +19,7 @@ func Add(out, a, b []float32) {
 
 // AddBias adds bias (C) to every row of x (N×C) in place, rows concurrently.
 func AddBias(x, bias []float32, N, C int) {
-	const kernel = "AddBias"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 0)
-	mustLen(kernel, "x", x, N*C)
-	mustLen(kernel, "bias", bias, C)
+	shape.AddBias(x, bias, N, C)
 	bias = bias[:C]
 	parallelFor(N, C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -35,11 +31,7 @@ func AddBias(x, bias []float32, N, C int) {
 // SumRows sets dbias[j] = sum_i dout[i,j] for the N×C matrix dout, the gradient of AddBias.
 // The sums accumulate in float64, over blocks of columns concurrently.
 func SumRows(dbias, dout []float32, N, C int) {
-	const kernel = "SumRows"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 0)
-	mustLen(kernel, "dbias", dbias, C)
-	mustLen(kernel, "dout", dout, N*C)
+	shape.SumRows(dbias, dout, N, C)
 	forColumnBlocks(C, N, func(c0, c1 int) {
 		var acc [colBlock]float64
 		vb := vectorPart(c1 - c0)

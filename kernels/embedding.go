@@ -1,12 +1,14 @@
 package kernels
 
+import "github.com/erlgo/erlgo/kernels/internal/shape"
+
 // EmbeddingForward: out[i,:] = wte[tokens[i],:] + wpe[pos[i],:] for i < len(tokens); C columns.
 //
 // pos must hold len(tokens) positions. Rows are processed concurrently.
 func EmbeddingForward(out, wte, wpe []float32, tokens, pos []int32, C int) {
-	const kernel = "EmbeddingForward"
+	shape.EmbeddingForward(out, tokens, pos, C)
+	mustEmbeddingIndices("EmbeddingForward", wte, wpe, tokens, pos, C)
 	N := len(tokens)
-	checkEmbedding(kernel, "out", out, wte, wpe, tokens, pos, C)
 	parallelFor(N, C, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			o := out[i*C : (i+1)*C]
@@ -24,7 +26,8 @@ func EmbeddingForward(out, wte, wpe []float32, tokens, pos []int32, C int) {
 // It runs on the caller's goroutine: rows that repeat a token or position add into the same
 // row, and the pass is short beside the matrix products around it.
 func EmbeddingBackward(dwte, dwpe, dout []float32, tokens, pos []int32, C int) {
-	checkEmbedding("EmbeddingBackward", "dout", dout, dwte, dwpe, tokens, pos, C)
+	shape.EmbeddingBackward(dout, tokens, pos, C)
+	mustEmbeddingIndices("EmbeddingBackward", dwte, dwpe, tokens, pos, C)
 	for i := range tokens {
 		g := dout[i*C : (i+1)*C]
 		addTo(dwte[int(tokens[i])*C:], g)
@@ -36,10 +39,8 @@ func EmbeddingBackward(dwte, dwpe, dout []float32, tokens, pos []int32, C int) {
 //
 // x holds len(x)/C rows, and out receives len(idx) rows, concurrently.
 func GatherRows(out, x []float32, idx []int32, C int) {
-	const kernel = "GatherRows"
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "out", out, len(idx)*C)
-	mustIndices(kernel, "idx", idx, len(x)/C)
+	shape.GatherRows(out, idx, C)
+	mustIndices("GatherRows", "idx", idx, len(x)/C)
 	parallelFor(len(idx), C, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			i := int(idx[r])
@@ -52,12 +53,8 @@ func GatherRows(out, x []float32, idx []int32, C int) {
 // for r < len(idx): the gradient of GatherRows. It runs on the caller's goroutine, because
 // repeated indices add into the same row.
 func ScatterRows(dx, dout []float32, idx []int32, rows, C int) {
-	const kernel = "ScatterRows"
-	mustDim(kernel, "rows", rows, 0)
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "dx", dx, rows*C)
-	mustLen(kernel, "dout", dout, len(idx)*C)
-	mustIndices(kernel, "idx", idx, rows)
+	shape.ScatterRows(dx, dout, idx, rows, C)
+	mustIndices("ScatterRows", "idx", idx, rows)
 	clear(dx[:rows*C])
 	for r, i := range idx {
 		addTo(dx[int(i)*C:], dout[r*C:(r+1)*C])
@@ -74,12 +71,8 @@ func addTo(dst, x []float32) {
 	}
 }
 
-// checkEmbedding validates the arguments of both embedding passes; rows is out or dout.
-func checkEmbedding(kernel, rowsName string, rows, wte, wpe []float32, tokens, pos []int32, C int) {
-	mustDim(kernel, "C", C, 1)
-	N := len(tokens)
-	mustLen(kernel, "pos", pos, N)
-	mustLen(kernel, rowsName, rows, N*C)
+// mustEmbeddingIndices panics unless every token and position names a row of its table.
+func mustEmbeddingIndices(kernel string, wte, wpe []float32, tokens, pos []int32, C int) {
 	mustIndices(kernel, "tokens", tokens, len(wte)/C)
-	mustIndices(kernel, "pos", pos[:N], len(wpe)/C)
+	mustIndices(kernel, "pos", pos[:len(tokens)], len(wpe)/C)
 }

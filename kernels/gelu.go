@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/erlgo/erlgo/kernels/internal/shape"
+
 // GELU's tanh approximation, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), is
 // computed as x·σ(2u), σ the logistic function: the two are equal, and σ(2u) = 1/(1 + e^(−2u))
 // costs one exp32, where math.Tanh costs ten times as much, and has no cancellation for
@@ -16,7 +18,7 @@ const (
 //
 // out must hold len(x) elements and may alias x.
 func GeluForward(out, x []float32) {
-	mustLen("GeluForward", "out", out, len(x))
+	shape.GeluForward(out, x)
 	parallelFor(len(x), 1, func(lo, hi int) {
 		o, xs := out[lo:hi], x[lo:hi]
 		n := vectorPart(len(xs))
@@ -31,9 +33,7 @@ func GeluForward(out, x []float32) {
 // GeluBackward writes dx = dout * gelu'(x) for the tanh approximation of GELU, over len(x)
 // elements. dx may alias dout.
 func GeluBackward(dx, x, dout []float32) {
-	const kernel = "GeluBackward"
-	mustLen(kernel, "dx", dx, len(x))
-	mustLen(kernel, "dout", dout, len(x))
+	shape.GeluBackward(dx, x, dout)
 	parallelFor(len(x), 1, func(lo, hi int) {
 		d, g, xs := dx[lo:hi], dout[lo:hi], x[lo:hi]
 		n := vectorPart(len(xs))

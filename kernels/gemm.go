@@ -1,10 +1,10 @@
 package kernels
 
 import (
-	"fmt"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/erlgo/erlgo/kernels/internal/shape"
 )
 
 // sgemm is gonum's native BLAS, the generic path's product, named directly rather than through
@@ -18,7 +18,7 @@ var sgemm = gonum.Implementation{}.Sgemm
 // A is stored k×m when transA is set and m×k otherwise, and likewise B. With beta = 0, C is
 // overwritten without being read, so it may hold anything, NaN included.
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	CheckGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
+	shape.Gemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
 	gemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -27,7 +27,7 @@ func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int,
 // A stride of 0 for A or B reuses one matrix for every product. The C matrices must not
 // overlap, because the products run concurrently when they are large enough.
 func GemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
-	CheckGemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
+	shape.Gemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
 	if m == 0 || n == 0 {
 		return
 	}
@@ -101,42 +101,4 @@ func blasTranspose(t bool) blas.Transpose {
 		return blas.Trans
 	}
 	return blas.NoTrans
-}
-
-// CheckGemm panics, naming kernel and the argument, where a batch of products does not fit its
-// dimensions and slices (Gemm is the batch of one with zero strides): the checks of Gemm and
-// GemmStridedBatched, which an implementation on another device makes too.
-func CheckGemm(kernel string, transA, transB bool, m, n, k int, a []float32, lda, strideA int, b []float32, ldb, strideB int, c []float32, ldc, strideC, batch int) {
-	mustDim(kernel, "m", m, 0)
-	mustDim(kernel, "n", n, 0)
-	mustDim(kernel, "k", k, 0)
-	mustDim(kernel, "batch", batch, 0)
-	rowsA, colsA := m, k
-	if transA {
-		rowsA, colsA = k, m
-	}
-	rowsB, colsB := k, n
-	if transB {
-		rowsB, colsB = n, k
-	}
-	checkOperand(kernel, "a", a, rowsA, colsA, lda, strideA, batch)
-	checkOperand(kernel, "b", b, rowsB, colsB, ldb, strideB, batch)
-	checkOperand(kernel, "c", c, m, n, ldc, strideC, batch)
-}
-
-// checkOperand validates batch stored rows×cols matrices with row stride ld, stride elements apart.
-func checkOperand(kernel, name string, s []float32, rows, cols, ld, stride, batch int) {
-	if ld < max(1, cols) {
-		panic(fmt.Sprintf("kernels: %s: ld%s = %d, need at least %d for a stored %d×%d matrix", kernel, name, ld, max(1, cols), rows, cols))
-	}
-	if stride < 0 {
-		panic(fmt.Sprintf("kernels: %s: stride%s = %d, must be at least 0", kernel, name, stride))
-	}
-	if rows == 0 || cols == 0 || batch == 0 {
-		return
-	}
-	if need := (batch-1)*stride + (rows-1)*ld + cols; len(s) < need {
-		panic(fmt.Sprintf("kernels: %s: len(%s) = %d, need %d for %d stored %d×%d matrices with row stride %d and batch stride %d",
-			kernel, name, len(s), need, batch, rows, cols, ld, stride))
-	}
 }

@@ -1,6 +1,10 @@
 package kernels
 
-import "math"
+import (
+	"math"
+
+	"github.com/erlgo/erlgo/kernels/internal/shape"
+)
 
 // layerNormEps is added to the variance before the square root, as in GPT-2.
 const layerNormEps = 1e-5
@@ -10,15 +14,7 @@ const layerNormEps = 1e-5
 // rstd is 1/sqrt(variance + eps), with the biased variance. mean and rstd are optional:
 // inference passes nil for both. Rows are processed concurrently.
 func LayerNormForward(out, mean, rstd, x, weight, bias []float32, N, C int) {
-	const kernel = "LayerNormForward"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "out", out, N*C)
-	mustLenOpt(kernel, "mean", mean, N)
-	mustLenOpt(kernel, "rstd", rstd, N)
-	mustLen(kernel, "x", x, N*C)
-	mustLen(kernel, "weight", weight, C)
-	mustLen(kernel, "bias", bias, C)
+	shape.LayerNormForward(out, mean, rstd, x, weight, bias, N, C)
 	weight, bias = weight[:C], bias[:C]
 	vc := vectorPart(C)
 	parallelFor(N, C, func(lo, hi int) {
@@ -57,17 +53,7 @@ func LayerNormForward(out, mean, rstd, x, weight, bias []float32, N, C int) {
 // mean and rstd are those saved by LayerNormForward. dx is computed over rows, and dweight
 // and dbias over blocks of columns, each concurrently; the column sums accumulate in float64.
 func LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd []float32, N, C int) {
-	const kernel = "LayerNormBackward"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 1)
-	mustLenOpt(kernel, "dx", dx, N*C)
-	mustLenOpt(kernel, "dweight", dweight, C)
-	mustLenOpt(kernel, "dbias", dbias, C)
-	mustLen(kernel, "dout", dout, N*C)
-	mustLen(kernel, "x", x, N*C)
-	mustLen(kernel, "weight", weight, C)
-	mustLen(kernel, "mean", mean, N)
-	mustLen(kernel, "rstd", rstd, N)
+	shape.LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd, N, C)
 	vc := vectorPart(C)
 	if dx != nil {
 		weight := weight[:C]

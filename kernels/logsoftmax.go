@@ -3,6 +3,8 @@ package kernels
 import (
 	"fmt"
 	"math"
+
+	"github.com/erlgo/erlgo/kernels/internal/shape"
 )
 
 // LogSoftmaxGatherForward: for each of the N rows of logits (V columns) with targets[i] >= 0, logp[i] = logits[i,targets[i]] - logsumexp(logits[i,:]) and lse[i] = that logsumexp; rows with targets[i] < 0 get logp 0 (masked).
@@ -10,10 +12,8 @@ import (
 // lse is optional, and when given it is written for every row, masked or not, so that other
 // terms of the loss (the entropy, say) can use it. Rows are processed concurrently.
 func LogSoftmaxGatherForward(logp, lse, logits []float32, targets []int32, N, V int) {
-	const kernel = "LogSoftmaxGatherForward"
-	checkLogSoftmaxGather(kernel, logits, targets, N, V)
-	mustLen(kernel, "logp", logp, N)
-	mustLenOpt(kernel, "lse", lse, N)
+	shape.LogSoftmaxGatherForward(logp, lse, logits, targets, N, V)
+	mustTargets("LogSoftmaxGatherForward", targets, N, V)
 	parallelFor(N, V, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := logits[i*V : (i+1)*V]
@@ -34,11 +34,8 @@ func LogSoftmaxGatherForward(logp, lse, logits []float32, targets []int32, N, V 
 //
 // lse is the one LogSoftmaxGatherForward wrote. Rows are processed concurrently.
 func LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse []float32, targets []int32, N, V int) {
-	const kernel = "LogSoftmaxGatherBackward"
-	checkLogSoftmaxGather(kernel, logits, targets, N, V)
-	mustLen(kernel, "dlogits", dlogits, N*V)
-	mustLen(kernel, "dlogp", dlogp, N)
-	mustLen(kernel, "lse", lse, N)
+	shape.LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse, targets, N, V)
+	mustTargets("LogSoftmaxGatherBackward", targets, N, V)
 	vv := vectorPart(V)
 	parallelFor(N, V, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -84,12 +81,8 @@ func logSumExp(row []float32) float64 {
 // of every vector width.
 const logSumExpChunk = 256
 
-// checkLogSoftmaxGather validates the arguments the two passes share.
-func checkLogSoftmaxGather(kernel string, logits []float32, targets []int32, N, V int) {
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "V", V, 1)
-	mustLen(kernel, "logits", logits, N*V)
-	mustLen(kernel, "targets", targets, N)
+// mustTargets panics unless every target is below V (a negative one masks its row).
+func mustTargets(kernel string, targets []int32, N, V int) {
 	for i, t := range targets[:N] {
 		if int(t) >= V {
 			panic(fmt.Sprintf("kernels: %s: targets[%d] = %d, not below V = %d (a negative target masks the row)", kernel, i, t, V))

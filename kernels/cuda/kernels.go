@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/erlgo/erlgo/kernels"
+	"github.com/erlgo/erlgo/kernels/internal/shape"
 )
 
 // The Device's kernels: package kernels' functions, with their signatures and documented
@@ -23,7 +24,7 @@ const threads = 256
 
 // Gemm is kernels.Gemm on cuBLAS.
 func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	kernels.CheckGemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
+	shape.Gemm("Gemm", transA, transB, m, n, k, a, lda, 0, b, ldb, 0, c, ldc, 0, 1)
 	if d.onHost("gemm", kernels.Gemm, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) || m == 0 || n == 0 {
 		return
 	}
@@ -39,7 +40,7 @@ func (d *Device) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float
 
 // GemmStridedBatched is kernels.GemmStridedBatched on cuBLAS.
 func (d *Device) GemmStridedBatched(transA, transB bool, m, n, k int, alpha float32, a []float32, lda, strideA int, b []float32, ldb, strideB int, beta float32, c []float32, ldc, strideC int, batch int) {
-	kernels.CheckGemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
+	shape.Gemm("GemmStridedBatched", transA, transB, m, n, k, a, lda, strideA, b, ldb, strideB, c, ldc, strideC, batch)
 	if d.onHost("gemm", kernels.GemmStridedBatched, transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch) ||
 		m == 0 || n == 0 || batch == 0 {
 		return
@@ -70,9 +71,8 @@ func (d *Device) pointwise(name string, n int, args ...any) {
 
 // Add is kernels.Add.
 func (d *Device) Add(out, a, b []float32) {
+	shape.Add(out, a, b)
 	n := len(out)
-	mustLen("Add", "a", a, n)
-	mustLen("Add", "b", b, n)
 	if d.onHost("add", kernels.Add, out, a, b) || n == 0 {
 		return
 	}
@@ -89,11 +89,7 @@ func (d *Device) Scale(x []float32, s float32) {
 
 // AddBias is kernels.AddBias.
 func (d *Device) AddBias(x, bias []float32, N, C int) {
-	const kernel = "AddBias"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 0)
-	mustLen(kernel, "x", x, N*C)
-	mustLen(kernel, "bias", bias, C)
+	shape.AddBias(x, bias, N, C)
 	if d.onHost("bias", kernels.AddBias, x, bias, N, C) || N*C == 0 {
 		return
 	}
@@ -102,11 +98,7 @@ func (d *Device) AddBias(x, bias []float32, N, C int) {
 
 // SumRows is kernels.SumRows.
 func (d *Device) SumRows(dbias, dout []float32, N, C int) {
-	const kernel = "SumRows"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 0)
-	mustLen(kernel, "dbias", dbias, C)
-	mustLen(kernel, "dout", dout, N*C)
+	shape.SumRows(dbias, dout, N, C)
 	if d.onHost("bias", kernels.SumRows, dbias, dout, N, C) || C == 0 {
 		return
 	}
@@ -117,7 +109,7 @@ func (d *Device) SumRows(dbias, dout []float32, N, C int) {
 
 // GeluForward is kernels.GeluForward.
 func (d *Device) GeluForward(out, x []float32) {
-	mustLen("GeluForward", "out", out, len(x))
+	shape.GeluForward(out, x)
 	if d.onHost("gelu", kernels.GeluForward, out, x) || len(x) == 0 {
 		return
 	}
@@ -126,8 +118,7 @@ func (d *Device) GeluForward(out, x []float32) {
 
 // GeluBackward is kernels.GeluBackward.
 func (d *Device) GeluBackward(dx, x, dout []float32) {
-	mustLen("GeluBackward", "dx", dx, len(x))
-	mustLen("GeluBackward", "dout", dout, len(x))
+	shape.GeluBackward(dx, x, dout)
 	if d.onHost("gelu", kernels.GeluBackward, dx, x, dout) || len(x) == 0 {
 		return
 	}
@@ -136,12 +127,8 @@ func (d *Device) GeluBackward(dx, x, dout []float32) {
 
 // AdamW is kernels.AdamW.
 func (d *Device) AdamW(param, grad, m, v []float32, lr, beta1, beta2, eps, weightDecay float32, t int) {
-	const kernel = "AdamW"
-	mustDim(kernel, "step t", t, 1)
+	shape.AdamW(param, grad, m, v, t)
 	n := len(param)
-	mustLen(kernel, "grad", grad, n)
-	mustLen(kernel, "m", m, n)
-	mustLen(kernel, "v", v, n)
 	if d.onHost("adamw", kernels.AdamW, param, grad, m, v, lr, beta1, beta2, eps, weightDecay, t) || n == 0 {
 		return
 	}
@@ -191,15 +178,7 @@ func (d *Device) SumSquaresAll(xs [][]float32) float64 {
 
 // LayerNormForward is kernels.LayerNormForward.
 func (d *Device) LayerNormForward(out, mean, rstd, x, weight, bias []float32, N, C int) {
-	const kernel = "LayerNormForward"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "out", out, N*C)
-	mustLenOpt(kernel, "mean", mean, N)
-	mustLenOpt(kernel, "rstd", rstd, N)
-	mustLen(kernel, "x", x, N*C)
-	mustLen(kernel, "weight", weight, C)
-	mustLen(kernel, "bias", bias, C)
+	shape.LayerNormForward(out, mean, rstd, x, weight, bias, N, C)
 	if d.onHost("layernorm", kernels.LayerNormForward, out, mean, rstd, x, weight, bias, N, C) || N == 0 {
 		return
 	}
@@ -211,17 +190,7 @@ func (d *Device) LayerNormForward(out, mean, rstd, x, weight, bias []float32, N,
 
 // LayerNormBackward is kernels.LayerNormBackward.
 func (d *Device) LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd []float32, N, C int) {
-	const kernel = "LayerNormBackward"
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "C", C, 1)
-	mustLenOpt(kernel, "dx", dx, N*C)
-	mustLenOpt(kernel, "dweight", dweight, C)
-	mustLenOpt(kernel, "dbias", dbias, C)
-	mustLen(kernel, "dout", dout, N*C)
-	mustLen(kernel, "x", x, N*C)
-	mustLen(kernel, "weight", weight, C)
-	mustLen(kernel, "mean", mean, N)
-	mustLen(kernel, "rstd", rstd, N)
+	shape.LayerNormBackward(dx, dweight, dbias, dout, x, weight, mean, rstd, N, C)
 	if d.onHost("layernorm", kernels.LayerNormBackward, dx, dweight, dbias, dout, x, weight, mean, rstd, N, C) {
 		return
 	}
@@ -245,9 +214,8 @@ func attentionScale(hd int) float32 { return float32(1 / math.Sqrt(float64(hd)))
 // AttentionForward is kernels.AttentionForward; the head dimension is at most 128, and T at
 // most 4096.
 func (d *Device) AttentionForward(out, att, qkv []float32, lens []int32, B, T, C, NH int) {
-	const kernel = "AttentionForward"
-	hd := checkAttention(kernel, qkv, att, lens, B, T, C, NH)
-	mustLen(kernel, "out", out, B*T*C)
+	hd := shape.AttentionForward(out, att, qkv, lens, B, T, C, NH)
+	mustAttentionFits("AttentionForward", hd, T)
 	if d.onHost("attention", kernels.AttentionForward, out, att, qkv, lens, B, T, C, NH) || B*T == 0 {
 		return
 	}
@@ -259,11 +227,8 @@ func (d *Device) AttentionForward(out, att, qkv []float32, lens []int32, B, T, C
 
 // AttentionBackward is kernels.AttentionBackward; with scratch nil it uses the Device's own.
 func (d *Device) AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens []int32, B, T, C, NH int) {
-	const kernel = "AttentionBackward"
-	hd := checkAttention(kernel, qkv, att, lens, B, T, C, NH)
-	mustLen(kernel, "dqkv", dqkv, B*T*3*C)
-	mustLen(kernel, "dout", dout, B*T*C)
-	mustLenOpt(kernel, "scratch", scratch, B*NH*T*T)
+	hd := shape.AttentionBackward(dqkv, scratch, dout, qkv, att, lens, B, T, C, NH)
+	mustAttentionFits("AttentionBackward", hd, T)
 	if d.onHost("attention", kernels.AttentionBackward, dqkv, scratch, dout, qkv, att, lens, B, T, C, NH) || B*T == 0 {
 		return
 	}
@@ -282,23 +247,16 @@ func (d *Device) AttentionBackward(dqkv, scratch, dout, qkv, att []float32, lens
 
 // AttentionStep is kernels.AttentionStep; capacity is at most 4096.
 func (d *Device) AttentionStep(out, qkv, kc, vc []float32, lens []int32, B, capacity, C, NH int) {
-	const kernel = "AttentionStep"
-	mustDim(kernel, "NH", NH, 1)
-	mustDim(kernel, "C", C, NH)
-	mustLen(kernel, "out", out, B*C)
-	mustLen(kernel, "qkv", qkv, B*3*C)
-	mustLen(kernel, "kc", kc, B*capacity*C)
-	mustLen(kernel, "vc", vc, B*capacity*C)
-	mustLen(kernel, "lens", lens, B)
-	mustAtMost(kernel, "the head dimension", C/NH, maxHeadDim)
-	mustAtMost(kernel, "capacity", capacity, maxScores)
+	hd := shape.AttentionStep(out, qkv, kc, vc, lens, B, capacity, C, NH)
+	mustAtMost("AttentionStep", "the head dimension", hd, maxHeadDim)
+	mustAtMost("AttentionStep", "capacity", capacity, maxScores)
 	if d.onHost("attention", kernels.AttentionStep, out, qkv, kc, vc, lens, B, capacity, C, NH) || B == 0 {
 		return
 	}
 	d.enter()
 	defer d.leave()
 	d.launch("attention_step", dim{B * NH, 1, 1}, dim{attentionThreads, 1, 1}, 4*capacity,
-		out, qkv, kc, vc, lens, int32(capacity), int32(C), int32(NH), attentionScale(C/NH))
+		out, qkv, kc, vc, lens, int32(capacity), int32(C), int32(NH), attentionScale(hd))
 }
 
 // rowsOf is how many whole rows of C elements, starting stride apart, x holds.
@@ -311,11 +269,7 @@ func rowsOf(x []float32, stride, C int) int {
 
 // CopyRows is kernels.CopyRows.
 func (d *Device) CopyRows(dst []float32, dstStride int, src []float32, srcStride int, dstRows, srcRows []int32, C int) {
-	const kernel = "CopyRows"
-	mustDim(kernel, "C", C, 1)
-	mustDim(kernel, "dstStride", dstStride, C)
-	mustDim(kernel, "srcStride", srcStride, C)
-	mustLen(kernel, "dstRows", dstRows, len(srcRows))
+	shape.CopyRows(dstStride, srcStride, dstRows, srcRows, C)
 	n := len(srcRows)
 	if d.onHost("rows", kernels.CopyRows, dst, dstStride, src, srcStride, dstRows, srcRows, C) || n == 0 {
 		return
@@ -326,11 +280,8 @@ func (d *Device) CopyRows(dst []float32, dstStride int, src []float32, srcStride
 
 // EmbeddingForward is kernels.EmbeddingForward.
 func (d *Device) EmbeddingForward(out, wte, wpe []float32, tokens, pos []int32, C int) {
-	const kernel = "EmbeddingForward"
+	shape.EmbeddingForward(out, tokens, pos, C)
 	N := len(tokens)
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "pos", pos, N)
-	mustLen(kernel, "out", out, N*C)
 	if d.onHost("embedding", kernels.EmbeddingForward, out, wte, wpe, tokens, pos, C) || N == 0 {
 		return
 	}
@@ -340,11 +291,8 @@ func (d *Device) EmbeddingForward(out, wte, wpe []float32, tokens, pos []int32, 
 // EmbeddingBackward is kernels.EmbeddingBackward, with the host's order of additions, so the
 // same bits.
 func (d *Device) EmbeddingBackward(dwte, dwpe, dout []float32, tokens, pos []int32, C int) {
-	const kernel = "EmbeddingBackward"
+	shape.EmbeddingBackward(dout, tokens, pos, C)
 	N := len(tokens)
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "pos", pos, N)
-	mustLen(kernel, "dout", dout, N*C)
 	if d.onHost("embedding", kernels.EmbeddingBackward, dwte, dwpe, dout, tokens, pos, C) || N == 0 {
 		return
 	}
@@ -364,9 +312,7 @@ func (d *Device) scatterAdd(dst, src []float32, idx []int32, n, rows, C int, acc
 
 // GatherRows is kernels.GatherRows.
 func (d *Device) GatherRows(out, x []float32, idx []int32, C int) {
-	const kernel = "GatherRows"
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "out", out, len(idx)*C)
+	shape.GatherRows(out, idx, C)
 	if d.onHost("rows", kernels.GatherRows, out, x, idx, C) || len(idx) == 0 {
 		return
 	}
@@ -375,11 +321,7 @@ func (d *Device) GatherRows(out, x []float32, idx []int32, C int) {
 
 // ScatterRows is kernels.ScatterRows, with the host's order of additions, so the same bits.
 func (d *Device) ScatterRows(dx, dout []float32, idx []int32, rows, C int) {
-	const kernel = "ScatterRows"
-	mustDim(kernel, "rows", rows, 0)
-	mustDim(kernel, "C", C, 1)
-	mustLen(kernel, "dx", dx, rows*C)
-	mustLen(kernel, "dout", dout, len(idx)*C)
+	shape.ScatterRows(dx, dout, idx, rows, C)
 	if d.onHost("rows", kernels.ScatterRows, dx, dout, idx, rows, C) {
 		return
 	}
@@ -391,10 +333,7 @@ func (d *Device) ScatterRows(dx, dout []float32, idx []int32, rows, C int) {
 // LogSoftmaxGatherForward is kernels.LogSoftmaxGatherForward; a target at or beyond V, which
 // the host refuses, masks its row here.
 func (d *Device) LogSoftmaxGatherForward(logp, lse, logits []float32, targets []int32, N, V int) {
-	const kernel = "LogSoftmaxGatherForward"
-	checkLogSoftmax(kernel, logits, targets, N, V)
-	mustLen(kernel, "logp", logp, N)
-	mustLenOpt(kernel, "lse", lse, N)
+	shape.LogSoftmaxGatherForward(logp, lse, logits, targets, N, V)
 	if d.onHost("logsoftmax", kernels.LogSoftmaxGatherForward, logp, lse, logits, targets, N, V) || N == 0 {
 		return
 	}
@@ -405,24 +344,13 @@ func (d *Device) LogSoftmaxGatherForward(logp, lse, logits []float32, targets []
 
 // LogSoftmaxGatherBackward is kernels.LogSoftmaxGatherBackward.
 func (d *Device) LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse []float32, targets []int32, N, V int) {
-	const kernel = "LogSoftmaxGatherBackward"
-	checkLogSoftmax(kernel, logits, targets, N, V)
-	mustLen(kernel, "dlogits", dlogits, N*V)
-	mustLen(kernel, "dlogp", dlogp, N)
-	mustLen(kernel, "lse", lse, N)
+	shape.LogSoftmaxGatherBackward(dlogits, dlogp, logits, lse, targets, N, V)
 	if d.onHost("logsoftmax", kernels.LogSoftmaxGatherBackward, dlogits, dlogp, logits, lse, targets, N, V) || N == 0 {
 		return
 	}
 	d.enter()
 	defer d.leave()
 	d.launch("logsoftmax_gather_backward", dim{min(N, 32*d.sms), 1, 1}, dim{threads, 1, 1}, 0, dlogits, dlogp, logits, lse, targets, int32(N), int32(V))
-}
-
-func checkLogSoftmax(kernel string, logits []float32, targets []int32, N, V int) {
-	mustDim(kernel, "N", N, 0)
-	mustDim(kernel, "V", V, 1)
-	mustLen(kernel, "logits", logits, N*V)
-	mustLen(kernel, "targets", targets, N)
 }
 
 // Objective holds the training objective's settings, model.Objective's.
@@ -449,7 +377,7 @@ func (d *Device) ObjectiveTerms(o Objective, logp, old, ref, adv, wPG, wDistill 
 
 // ObjectiveGradient writes dloss/dlogp of each token into dlogp, and reads nothing back.
 func (d *Device) ObjectiveGradient(o Objective, dlogp, logp, old, ref, adv, wPG, wDistill []float32) {
-	mustLen("ObjectiveGradient", "dlogp", dlogp, len(logp))
+	shape.Len("ObjectiveGradient", "dlogp", dlogp, len(logp))
 	d.enter()
 	defer d.leave()
 	d.objective(o, dlogp, logp, old, ref, adv, wPG, wDistill)
@@ -458,7 +386,7 @@ func (d *Device) ObjectiveGradient(o Objective, dlogp, logp, old, ref, adv, wPG,
 func (d *Device) objective(o Objective, dlogp, logp, old, ref, adv, wPG, wDistill []float32) block {
 	n := len(logp)
 	for name, col := range map[string][]float32{"old": old, "ref": ref, "adv": adv, "wPG": wPG, "wDistill": wDistill} {
-		mustLen("Objective", name, col, n)
+		shape.Len("Objective", name, col, n)
 	}
 	out := d.workspace("objective.sums", int64(unsafe.Sizeof(ObjectiveSums{})))
 	d.launch("objective_terms", dim{1, 1, 1}, dim{threads, 1, 1}, 0, out, dlogp, logp, old, ref, adv, wPG, wDistill,
@@ -473,13 +401,13 @@ func (d *Device) objective(o Objective, dlogp, logp, old, ref, adv, wPG, wDistil
 // device, with the same order of sums, so the same draws.
 func (d *Device) Sample(tokens []int32, logp, logits []float32, ids, offsets []int32, u []float32, B, V int, greedy bool, temperature float64, topK int, topP float64) {
 	const kernel = "Sample"
-	mustDim(kernel, "V", V, 1)
+	shape.Dim(kernel, "V", V, 1)
 	mustAtMost(kernel, "V", V, maxVocab)
-	mustLen(kernel, "tokens", tokens, B)
-	mustLen(kernel, "logp", logp, B)
-	mustLen(kernel, "logits", logits, B*V)
-	mustLen(kernel, "offsets", offsets, B+1)
-	mustLen(kernel, "u", u, B)
+	shape.Len(kernel, "tokens", tokens, B)
+	shape.Len(kernel, "logp", logp, B)
+	shape.Len(kernel, "logits", logits, B*V)
+	shape.Len(kernel, "offsets", offsets, B+1)
+	shape.Len(kernel, "u", u, B)
 	if B == 0 {
 		return
 	}
