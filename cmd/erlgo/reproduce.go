@@ -46,8 +46,9 @@ files).
 
 --budget is each run's training time (20m; the evaluations come on top of it), or its number
 of steps (300), as the reference gives every algorithm the same steps. A run is evaluated about
-20 times (--eval-every 0), and checkpointed every other evaluation. --config FILE (JSON or
-YAML, the keys of config.json) sets what every run starts from; reproduce then sets each
+20 times (--eval-every 0: spaced by the step time of its algorithm on its environment), and
+checkpointed every other evaluation; a run already started keeps its spacing. --config FILE
+(JSON or YAML, the keys of config.json) sets what every run starts from; reproduce then sets each
 run's env, algo, group (rlvr-10), seed, steps, time, eval_every, checkpoint_every,
 measure_lift, device and its validation and test levels (the file's eval_file and test_file,
 where it gives them, are copied into OUT/levels; with more than one environment, give none).
@@ -91,19 +92,26 @@ type variant struct {
 	algo  string
 	group int // attempts a task; 0: the config's
 	about string
-	// stepSeconds is about a step's training time on one core of this project's machine
-	// (Sokoban, the default config, with the CPU kernels in Go assembly: a fifth of README's
-	// first result's), from which the evaluations of a time budget are spaced.
-	stepSeconds float64
+	// stepSeconds is about a step's training time by environment, in seconds, on one core of
+	// this project's machine (the default config, the CPU kernels in Go assembly, the lift
+	// measured), from which the evaluations of a time budget are spaced. Sokoban's ERL and
+	// RLVR made 3,500 and 27,000 steps in 20 minutes, FrozenLake's 9,900 to 11,500 and 89,800
+	// to 93,700 (bench/results/reproduce-*-20min); the others are estimates from those.
+	stepSeconds map[string]float64
 }
 
 // variants are the algorithms erlgo reproduce knows, in the order of its report.
 var variants = []variant{
-	{"erl", erl.AlgoERL, 0, "ERL", 0.3},
-	{"rlvr", erl.AlgoRLVR, 0, "RLVR", 0.06},
-	{"rlvr-10", erl.AlgoRLVR, 10, "RLVR, 10 attempts a task", 0.15},
-	{"erl-nomem", erl.AlgoERLNoMemory, 0, "ERL without memory", 0.3},
-	{"erl-norefl", erl.AlgoERLNoReflect, 0, "ERL without reflection", 0.3},
+	{"erl", erl.AlgoERL, 0, "ERL", pace(0.3, 0.11)},
+	{"rlvr", erl.AlgoRLVR, 0, "RLVR", pace(0.06, 0.013)},
+	{"rlvr-10", erl.AlgoRLVR, 10, "RLVR, 10 attempts a task", pace(0.15, 0.033)},
+	{"erl-nomem", erl.AlgoERLNoMemory, 0, "ERL without memory", pace(0.3, 0.11)},
+	{"erl-norefl", erl.AlgoERLNoReflect, 0, "ERL without reflection", pace(0.3, 0.11)},
+}
+
+// pace returns the step times of a variant on Sokoban and FrozenLake.
+func pace(sokoban, frozenLake float64) map[string]float64 {
+	return map[string]float64{envs.EnvSokoban: sokoban, envs.EnvFrozenLake: frozenLake}
 }
 
 func variantNames() []string {
@@ -208,14 +216,14 @@ func levelFiles(env string) (validation, test string) {
 	return filepath.Join(reproduceLevelsDir, env+"-validation.jsonl"), filepath.Join(reproduceLevelsDir, env+"-test.jsonl")
 }
 
-// evalEvery returns how many steps apart the evaluations of a run of v are.
-func (p *reproduction) evalEvery(v variant) int {
+// evalEvery returns how many steps apart the evaluations of a run of v on env are.
+func (p *reproduction) evalEvery(env string, v variant) int {
 	if p.settings.EvalEvery > 0 {
 		return p.settings.EvalEvery
 	}
 	steps := float64(p.budget.steps)
 	if p.budget.steps == 0 {
-		steps = p.budget.time.Seconds() / v.stepSeconds
+		steps = p.budget.time.Seconds() / v.stepSeconds[env]
 	}
 	return max(1, int(steps/evaluationsPerRun))
 }
@@ -244,7 +252,7 @@ func (p *reproduction) plan() error {
 				if b.steps == 0 {
 					cfg.Steps = timeBudgetSteps
 				}
-				cfg.EvalEvery = p.evalEvery(v)
+				cfg.EvalEvery = p.evalEvery(env, v)
 				cfg.CheckpointEvery = cfg.EvalEvery * evaluationsPerRun / checkpointsPerRun
 				cfg.EvalFile, cfg.TestFile = levelFiles(env)
 				r := plannedRun{env: env, v: v, seed: seed, name: filepath.Join(env, fmt.Sprintf("%s-s%d", v.name, seed)), cfg: cfg}
@@ -513,10 +521,15 @@ func (p *reproduction) inspect() ([]found, error) {
 			if _, err := erl.DecodeConfig(raw, &cfg); err != nil {
 				return nil, fmt.Errorf("%s: %w", erl.RunDir(dir).Config(), err)
 			}
-			if !reflect.DeepEqual(cfg, r.cfg) {
+			// A run keeps the evaluations it started with: the plan spaces them by this
+			// erlgo's step times, which need not be those of the erlgo that started it.
+			planned := r.cfg
+			planned.EvalEvery, planned.CheckpointEvery = cfg.EvalEvery, cfg.CheckpointEvery
+			if !reflect.DeepEqual(cfg, planned) {
 				return nil, usagef("%s holds a run of other settings than the reproduction's (config.json differs in %s): move it away, or give another --out",
-					dir, strings.Join(configDiff(cfg, r.cfg), ", "))
+					dir, strings.Join(configDiff(cfg, planned), ", "))
 			}
+			p.runs[i].cfg = planned
 		}
 		f := found{}
 		if s, err := report.ReadSummary(dir); err == nil {
@@ -583,13 +596,20 @@ func (p *reproduction) printPlan(sio stdio, states []found, jobs int) {
 	fmt.Fprintf(w, "%d runs: %s × %s × seeds 1 to %d, into %s\n", len(p.runs), strings.Join(p.settings.Envs, ", "),
 		strings.Join(p.settings.Algos, ", "), p.settings.Seeds, p.dir)
 	fmt.Fprintf(w, "each run: %s; validation every", p.budget)
-	for i, name := range p.settings.Algos {
-		v, _ := findVariant(name)
-		sep := ","
-		if i == 0 {
-			sep = ""
+	for i, env := range p.settings.Envs {
+		if i > 0 {
+			fmt.Fprint(w, ";")
 		}
-		fmt.Fprintf(w, "%s %s (%s)", sep, plural(p.evalEvery(v), "step"), name)
+		if len(p.settings.Envs) > 1 {
+			fmt.Fprintf(w, " %s:", env)
+		}
+		for j, name := range p.settings.Algos {
+			if j > 0 {
+				fmt.Fprint(w, ",")
+			}
+			v, _ := findVariant(name)
+			fmt.Fprintf(w, " %s (%s)", plural(p.evalEvery(env, v), "step"), name)
+		}
 	}
 	fmt.Fprintf(w, "\n%d done, %d to resume, %d to start; %d at a time (%d cores: GOMAXPROCS %d each)\n",
 		done, resume, todo-resume, jobs, runtime.NumCPU(), procs)

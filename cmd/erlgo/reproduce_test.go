@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -75,7 +76,8 @@ func TestReproduceDryRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		"30 runs: sokoban, frozenlake × erl, rlvr, rlvr-10, erl-nomem, erl-norefl × seeds 1 to 3",
-		"each run: 20m of training time; validation every 200 steps (erl), 1000 steps (rlvr), 400 steps (rlvr-10)",
+		"each run: 20m of training time; validation every sokoban: 200 steps (erl), 1000 steps (rlvr), 400 steps (rlvr-10), 200 steps (erl-nomem), 200 steps (erl-norefl); " +
+			"frozenlake: 545 steps (erl), 4615 steps (rlvr), 1818 steps (rlvr-10), 545 steps (erl-nomem), 545 steps (erl-norefl)",
 		"0 done, 0 to resume, 30 to start; 3 at a time",
 		"expected wall-clock: 3h20m of training (30 runs of 20m, 3 at a time)",
 		"sokoban/rlvr-10-s1", "start  erlgo train --config frozenlake/erl-norefl-s3.config.json --out frozenlake/erl-norefl-s3",
@@ -361,6 +363,44 @@ func seq(a, b int) []int {
 		out = append(out, i)
 	}
 	return out
+}
+
+// TestReproduceKeepsCadence: a run already started keeps the spacing of its evaluations and
+// checkpoints (the plan's follows the step times this erlgo assumes, which may have changed),
+// and a run of any other settings than the plan's is refused, naming them.
+func TestReproduceKeepsCadence(t *testing.T) {
+	dir := t.TempDir()
+	p := &reproduction{dir: dir, settings: reproduceSettings{Envs: []string{envs.EnvFrozenLake}, Algos: []string{"erl", "rlvr"}, Seeds: 1,
+		Budget: defaultBudget, MeasureLift: true, Device: "cpu", Base: erl.DefaultConfig()}}
+	if err := p.plan(); err != nil {
+		t.Fatal(err)
+	}
+	started := p.runs[0].cfg
+	started.EvalEvery, started.CheckpointEvery = p.runs[0].cfg.EvalEvery/3, p.runs[0].cfg.CheckpointEvery/3
+	write := func(cfg erl.Config) {
+		t.Helper()
+		runDir := filepath.Join(dir, p.runs[0].name)
+		raw, _ := json.Marshal(cfg)
+		if err := os.MkdirAll(runDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(erl.RunDir(runDir).Config(), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(started)
+	planned := p.runs[1].cfg
+	if _, err := p.inspect(); err != nil {
+		t.Fatalf("a run started at other evaluation steps: %v", err)
+	}
+	if !reflect.DeepEqual(p.runs[0].cfg, started) || !reflect.DeepEqual(p.runs[1].cfg, planned) {
+		t.Errorf("after inspect, the started run's config is %+v, want %+v; the other's changed: %v", p.runs[0].cfg, started, !reflect.DeepEqual(p.runs[1].cfg, planned))
+	}
+	started.Batch++
+	write(started)
+	if _, err := p.inspect(); err == nil || !strings.Contains(err.Error(), "config.json differs in batch)") {
+		t.Errorf("a run of another batch: %v, want a refusal that names batch", err)
+	}
 }
 
 // TestMakespan: runs are placed in the slot that frees first, after the runs already busy.
