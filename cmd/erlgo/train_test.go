@@ -362,20 +362,23 @@ func TestREADMEReproductionFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	const results = "bench/results/reproduce-600steps"
-	// README's $R and $F: the reproduction at 600 steps a run, and FrozenLake's at 20 minutes.
-	paths := strings.NewReplacer("$R", "../../"+results, "$F", "../../bench/results/reproduce-frozenlake-20min")
+	// README's $R, $S and $F: the reproduction at 600 steps a run, and Sokoban's and
+	// FrozenLake's at 20 minutes.
+	paths := strings.NewReplacer("$R", "../../"+results, "$S", "../../bench/results/reproduce-sokoban-20min", "$F", "../../bench/results/reproduce-frozenlake-20min")
 	score := func(ev erl.Evaluation) string {
 		return fmt.Sprintf("%.3f sampled, %.3f greedy", ev.Sampled.Success, ev.Greedy.Success)
 	}
 	random := func(res struct{ Random erl.Score }) string { return fmt.Sprintf("%.3f", res.Random.Success) }
 	for _, tc := range []struct {
-		shown  string // the command as README shows it, with $R or $F for a results directory
+		shown  string // the command as README shows it, with $R, $S or $F for a results directory
 		figure func(out []byte) (string, error)
 	}{
 		{"erlgo eval --checkpoint $R/sokoban/erl-s1/best.safetensors --levels $R/levels/sokoban-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $R/frozenlake/erl-s1/best.safetensors --levels $R/levels/frozenlake-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --random --levels $R/levels/sokoban-test.jsonl --samples 32", jsonFigure(random)},
 		{"erlgo eval --random --levels $R/levels/frozenlake-test.jsonl --samples 32", jsonFigure(random)}, // the levels name their environment
+		{"erlgo eval --checkpoint $S/sokoban/erl-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $S/sokoban/rlvr-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $F/frozenlake/erl-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $F/frozenlake/rlvr-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
 	} {
@@ -413,11 +416,10 @@ func TestREADMEReproductionFigures(t *testing.T) {
 		if got, err := os.ReadFile(made); err != nil || !bytes.Equal(got, want) {
 			t.Errorf("erlgo levels --env %s --split %s --seed 1 --n %s does not make %s (%v)", env, name, n, file, err)
 		}
-		if env == "frozenlake" { // the 20-minute reproduction shares them
-			other := paths.Replace("$F/levels/" + split + ".jsonl")
-			if got, err := os.ReadFile(other); err != nil || !bytes.Equal(got, want) {
-				t.Errorf("%s is not %s (%v)", other, file, err)
-			}
+		// The 20-minute reproductions share them.
+		other := paths.Replace(map[string]string{"sokoban": "$S", "frozenlake": "$F"}[env] + "/levels/" + split + ".jsonl")
+		if got, err := os.ReadFile(other); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s is not %s (%v)", other, file, err)
 		}
 	}
 }
