@@ -93,20 +93,22 @@ type variant struct {
 	group int // attempts a task; 0: the config's
 	about string
 	// stepSeconds is about a step's training time by environment, in seconds, on one core of
-	// this project's machine (the default config, the CPU kernels in Go assembly, the lift
-	// measured), from which the evaluations of a time budget are spaced. Sokoban's ERL and
-	// RLVR made 3,500 and 27,000 steps in 20 minutes, FrozenLake's 9,900 to 11,500 and 89,800
-	// to 93,700 (bench/results/reproduce-*-20min); the others are estimates from those.
+	// this project's machines (the default config, the CPU kernels in Go assembly, the lift
+	// measured), from which the evaluations of a time budget are spaced: in 20 minutes,
+	// Sokoban's ERL, RLVR and ERL without memory and without reflection made 3,959 to 6,652,
+	// 27,148 to 36,046, 4,251 to 5,930 and 3,899 to 6,652 steps, FrozenLake's ERL and RLVR
+	// 9,872 to 11,470 and 89,792 to 93,670 (bench/results/reproduce-*-20min); the others are
+	// estimates from those.
 	stepSeconds map[string]float64
 }
 
 // variants are the algorithms erlgo reproduce knows, in the order of its report.
 var variants = []variant{
-	{"erl", erl.AlgoERL, 0, "ERL", pace(0.3, 0.11)},
-	{"rlvr", erl.AlgoRLVR, 0, "RLVR", pace(0.06, 0.013)},
-	{"rlvr-10", erl.AlgoRLVR, 10, "RLVR, 10 attempts a task", pace(0.15, 0.033)},
-	{"erl-nomem", erl.AlgoERLNoMemory, 0, "ERL without memory", pace(0.3, 0.11)},
-	{"erl-norefl", erl.AlgoERLNoReflect, 0, "ERL without reflection", pace(0.3, 0.11)},
+	{"erl", erl.AlgoERL, 0, "ERL", pace(0.24, 0.11)},
+	{"rlvr", erl.AlgoRLVR, 0, "RLVR", pace(0.037, 0.013)},
+	{"rlvr-10", erl.AlgoRLVR, 10, "RLVR, 10 attempts a task", pace(0.09, 0.033)},
+	{"erl-nomem", erl.AlgoERLNoMemory, 0, "ERL without memory", pace(0.23, 0.11)},
+	{"erl-norefl", erl.AlgoERLNoReflect, 0, "ERL without reflection", pace(0.24, 0.11)},
 }
 
 // pace returns the step times of a variant on Sokoban and FrozenLake.

@@ -76,7 +76,7 @@ func TestReproduceDryRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		"30 runs: sokoban, frozenlake × erl, rlvr, rlvr-10, erl-nomem, erl-norefl × seeds 1 to 3",
-		"each run: 20m of training time; validation every sokoban: 200 steps (erl), 1000 steps (rlvr), 400 steps (rlvr-10), 200 steps (erl-nomem), 200 steps (erl-norefl); " +
+		"each run: 20m of training time; validation every sokoban: 250 steps (erl), 1621 steps (rlvr), 666 steps (rlvr-10), 260 steps (erl-nomem), 250 steps (erl-norefl); " +
 			"frozenlake: 545 steps (erl), 4615 steps (rlvr), 1818 steps (rlvr-10), 545 steps (erl-nomem), 545 steps (erl-norefl)",
 		"0 done, 0 to resume, 30 to start; 3 at a time",
 		"expected wall-clock: 3h20m of training (30 runs of 20m, 3 at a time)",
