@@ -24,7 +24,8 @@ type GroupReport struct {
 	Greedy   *Spread       `json:"test_greedy,omitempty"`
 	ByLength []LengthGroup `json:"test_by_length,omitempty"`
 	// Lift is the reflection's lift pooled over the retried tasks of every run of the group;
-	// absent where none measured it.
+	// absent where none measured it, and where a run of several lacks its records (its retried
+	// tasks are gone).
 	Lift *Lift `json:"reflection_lift,omitempty"`
 }
 
@@ -66,20 +67,24 @@ func CompareReports(groups []Group) []GroupReport {
 		var sampled, greedy []float64
 		var pooled []erl.Record
 		byLength := map[int]*lengthSum{}
+		poolable := true // every run has the records that the group's lift pools
 		for _, r := range g.Runs {
 			rr := RunReport{Name: r.Name, Test: r.Test}
-			if len(r.Records) > 0 {
-				rr.Steps = r.Records[len(r.Records)-1].Step
-			}
+			rr.Steps, _, _, _ = r.end()
 			if v, ok := lastOf(r.Records, evalSampled); ok {
 				rr.ValSampled = &v
+			} else if s := r.Summary; s != nil && s.Last != nil {
+				rr.ValSampled = &s.Last.Sampled
 			}
 			if v, _, ok := bestOf(r.Records, evalSampled); ok {
 				rr.ValBest = &v
+			} else if s := r.Summary; s != nil && s.Best != nil {
+				rr.ValBest = &s.Best.Sampled
 			}
-			if l, ok := PoolLift(r.Records); ok {
+			if l, ok := r.lift(); ok {
 				rr.Lift = &l
 			}
+			poolable = poolable && len(r.Records) > 0
 			pooled = append(pooled, r.Records...)
 			if t := r.Test; t != nil {
 				sampled, greedy = append(sampled, t.Best.Sampled.Success), append(greedy, t.Best.Greedy.Success)
@@ -102,8 +107,13 @@ func CompareReports(groups []Group) []GroupReport {
 				gr.ByLength = append(gr.ByLength, LengthGroup{Moves: moves, Levels: b.levels, Sampled: b.sum / float64(b.runs)})
 			}
 		}
-		if l, ok := PoolLift(pooled); ok {
-			gr.Lift = &l
+		switch {
+		case len(gr.Runs) == 1:
+			gr.Lift = gr.Runs[0].Lift
+		case poolable:
+			if l, ok := PoolLift(pooled); ok {
+				gr.Lift = &l
+			}
 		}
 		out[i] = gr
 	}

@@ -369,11 +369,40 @@ func movingAverage(xys plotter.XYs, window int) plotter.XYs {
 }
 
 // Run is a named training run, for comparing runs: its records and, where it has them, its
-// test scores.
+// test scores and its summary. The summary stands in for the records where they are gone (a
+// committed reproduction keeps its runs' summaries and test scores, not their metrics), for
+// what a run's end says: its steps, training time, environment steps, evaluations and lift.
+// A run without records has no curves.
 type Run struct {
 	Name    string
 	Records []erl.Record
 	Test    *erl.TestScores
+	Summary *Summary
+}
+
+// end returns the run's steps, training time (seconds) and environment steps at its end, from
+// its records or, without them, its summary; ok is false where it has neither.
+func (r Run) end() (steps int, wallSeconds float64, envSteps int64, ok bool) {
+	if n := len(r.Records); n > 0 {
+		last := r.Records[n-1]
+		return last.Step, last.WallSeconds, last.EnvSteps, true
+	}
+	if s := r.Summary; s != nil {
+		return s.Step, s.WallSeconds, s.EnvSteps, true
+	}
+	return 0, 0, 0, false
+}
+
+// lift returns the run's reflection lift pooled over its steps: its summary's, which its
+// training pooled from the same records, or else its records'.
+func (r Run) lift() (Lift, bool) {
+	if r.Summary != nil {
+		if r.Summary.Lift == nil {
+			return Lift{}, false
+		}
+		return *r.Summary.Lift, true
+	}
+	return PoolLift(r.Records)
 }
 
 // Group is runs of one configuration, seeds say, compared as one: a group of several runs is

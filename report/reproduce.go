@@ -100,9 +100,12 @@ type EnvSummary struct {
 	// attempts a level.
 	Random        erl.Score `json:"random_test"`
 	RandomSamples int       `json:"random_samples"`
-	// Figure is the file of the environment's figure, absent where no run finished.
-	Figure string        `json:"figure,omitempty"`
-	Algos  []AlgoSummary `json:"algos"`
+	// Figure is the file of the environment's figure, absent where no run finished; it draws
+	// the finished runs but those of Uncharted, which have no records (their metrics.jsonl is
+	// gone: a committed reproduction keeps its runs' summaries, not their metrics).
+	Figure    string        `json:"figure,omitempty"`
+	Uncharted []string      `json:"uncharted,omitempty"`
+	Algos     []AlgoSummary `json:"algos"`
 	// Differences are the first algorithm's test success less each other's.
 	Differences []Difference `json:"differences,omitempty"`
 }
@@ -138,7 +141,8 @@ type RunsScore struct {
 	Hi   float64 `json:"hi"`
 }
 
-// RunScore is one finished run of a reproduction: its length and its test scores.
+// RunScore is one finished run of a reproduction: its length, its test scores and its
+// reflection lift, absent where it measured none.
 type RunScore struct {
 	Dir         string    `json:"dir"`
 	Steps       int       `json:"steps"`
@@ -149,6 +153,7 @@ type RunScore struct {
 	Best        erl.Score `json:"best_test"`
 	FinalGreedy erl.Score `json:"final_test_greedy"`
 	BestGreedy  erl.Score `json:"best_test_greedy"`
+	Lift        *Lift     `json:"reflection_lift,omitempty"`
 }
 
 // Difference is the test success (sampled) of algorithm A less that of B, of the last and of
@@ -214,10 +219,10 @@ func WriteReproduction(dir string, r Reproduction) (ReproductionSummary, error) 
 		for _, a := range es.Algos {
 			sum.Runs, sum.Planned = sum.Runs+a.Runs, sum.Planned+a.Planned
 		}
-		if len(groups) > 0 {
+		if charted := chartable(groups); len(charted) > 0 {
 			es.Figure = e.Figure()
 			baseline := Baseline{Name: "random policy", Success: e.RandomValidation.Success}
-			if err := PlotCompareGroups(filepath.Join(dir, es.Figure), groups, baseline); err != nil {
+			if err := PlotCompareGroups(filepath.Join(dir, es.Figure), charted, baseline); err != nil {
 				return sum, fmt.Errorf("report: %s: %w", e.Env, err)
 			}
 		}
@@ -234,6 +239,24 @@ func WriteReproduction(dir string, r Reproduction) (ReproductionSummary, error) 
 		return sum, err
 	}
 	return sum, atomicfile.WriteJSON(filepath.Join(dir, ReproductionSummaryFile), sum)
+}
+
+// chartable returns groups with only their runs that have records, without the groups left
+// with none.
+func chartable(groups []Group) []Group {
+	var out []Group
+	for _, g := range groups {
+		var runs []Run
+		for _, r := range g.Runs {
+			if len(r.Records) > 0 {
+				runs = append(runs, r)
+			}
+		}
+		if len(runs) > 0 {
+			out = append(out, Group{Name: g.Name, Runs: runs})
+		}
+	}
+	return out
 }
 
 // summarizeEnv summarizes one environment: each algorithm's runs, and the differences of the
@@ -254,6 +277,9 @@ func summarizeEnv(e ReproductionEnv) (EnvSummary, []Group, error) {
 				return es, nil, err
 			}
 			as.PerRun = append(as.PerRun, rs)
+			if len(run.Records) == 0 {
+				es.Uncharted = append(es.Uncharted, run.Name)
+			}
 			n := float64(len(a.Runs))
 			as.MeanSteps += float64(rs.Steps) / n
 			as.MeanEnvSteps += float64(rs.EnvSteps) / n
@@ -345,11 +371,12 @@ func findDifference(ds []Difference, a, b string) *Difference {
 // environment's testLevels shared levels and hold their counts level by level.
 func runScore(run Run, testLevels int) (RunScore, error) {
 	t := run.Test
+	steps, wall, envSteps, ended := run.end()
 	switch {
 	case t == nil:
 		return RunScore{}, fmt.Errorf("report: run %s has no test scores", run.Name)
-	case len(run.Records) == 0:
-		return RunScore{}, fmt.Errorf("report: run %s has no records", run.Name)
+	case !ended:
+		return RunScore{}, fmt.Errorf("report: run %s has neither records nor a summary", run.Name)
 	case t.Levels != testLevels:
 		return RunScore{}, fmt.Errorf("report: run %s was scored at %d test levels, not the %d that its environment's runs share", run.Name, t.Levels, testLevels)
 	}
@@ -358,9 +385,12 @@ func runScore(run Run, testLevels int) (RunScore, error) {
 			return RunScore{}, fmt.Errorf("report: run %s: the test scores of %s lack the successes level by level (a run of an older erlgo): score it again", run.Name, c.Checkpoint)
 		}
 	}
-	last := run.Records[len(run.Records)-1]
-	return RunScore{Dir: run.Name, Steps: last.Step, WallSeconds: last.WallSeconds, EnvSteps: last.EnvSteps, BestStep: t.Best.Step,
-		Final: t.Last.Sampled, Best: t.Best.Sampled, FinalGreedy: t.Last.Greedy, BestGreedy: t.Best.Greedy}, nil
+	rs := RunScore{Dir: run.Name, Steps: steps, WallSeconds: wall, EnvSteps: envSteps, BestStep: t.Best.Step,
+		Final: t.Last.Sampled, Best: t.Best.Sampled, FinalGreedy: t.Last.Greedy, BestGreedy: t.Best.Greedy}
+	if l, ok := run.lift(); ok {
+		rs.Lift = &l
+	}
+	return rs, nil
 }
 
 // comparePaper sets the paper's findings beside the reproduction's differences, in each
@@ -427,6 +457,11 @@ func writeEnvMarkdown(b *strings.Builder, e EnvSummary, groups []Group) {
 	if e.Figure != "" {
 		fmt.Fprintf(b, "![%s: validation success against training steps, environment steps and wall-clock; each algorithm's mean over its runs, with a band from their minimum to their maximum](%s)\n\n", e.Env, e.Figure)
 	}
+	if len(e.Uncharted) > 0 {
+		fmt.Fprintf(b, "Not in the figure: %s, whose metrics.jsonl is absent (a committed reproduction keeps each run's config, summary and test scores, not its metrics). "+
+			"These runs are in the tables, with the lift their summaries pooled; an algorithm of several runs that holds one has no lift pooled over its runs.\n\n",
+			"`"+strings.Join(e.Uncharted, "`, `")+"`")
+	}
 	b.WriteString("| algorithm | runs | steps (mean) | final test success: mean (range) | 95% interval | best checkpoint: mean (range) | 95% interval |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, a := range e.Algos {
@@ -455,11 +490,15 @@ func writeEnvMarkdown(b *strings.Builder, e EnvSummary, groups []Group) {
 		b.WriteString("```\n")
 	}
 	b.WriteString("\n<details><summary>Every run</summary>\n\n")
-	b.WriteString("| run | steps | training time | env steps | final test (95% interval over levels) | best at step | best test |\n| --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("| run | steps | training time | env steps | final test (95% interval over levels) | best at step | best test | reflection lift (retries) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, a := range e.Algos {
 		for _, r := range a.PerRun {
-			fmt.Fprintf(b, "| `%s` | %d | %s | %d | %.3f %s | %d | %.3f %s |\n", r.Dir, r.Steps, clock(r.WallSeconds, true), r.EnvSteps,
-				r.Final.Success, formatInterval(r.Final.Lo, r.Final.Hi), r.BestStep, r.Best.Success, formatInterval(r.Best.Lo, r.Best.Hi))
+			lift := ""
+			if l := r.Lift; l != nil {
+				lift = fmt.Sprintf("%s (%d)", formatDiff(l.Lift), l.Attempts)
+			}
+			fmt.Fprintf(b, "| `%s` | %d | %s | %d | %.3f %s | %d | %.3f %s | %s |\n", r.Dir, r.Steps, clock(r.WallSeconds, true), r.EnvSteps,
+				r.Final.Success, formatInterval(r.Final.Lo, r.Final.Hi), r.BestStep, r.Best.Success, formatInterval(r.Best.Lo, r.Best.Hi), lift)
 		}
 	}
 	b.WriteString("\n</details>\n")

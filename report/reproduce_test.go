@@ -2,9 +2,12 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,5 +129,56 @@ func TestWriteReproductionRefusesUnpoolableRuns(t *testing.T) {
 	r.Envs[0].Algos[1].Runs[1].Test.Best.SampledSolved = nil
 	if _, err := WriteReproduction(t.TempDir(), r); err == nil || !strings.Contains(err.Error(), "run sokoban/rlvr-10-s2: the test scores of best.safetensors lack the successes level by level") {
 		t.Errorf("no counts level by level: %v", err)
+	}
+}
+
+// TestWriteReproductionOfPrunedRuns: a run whose records are gone, as in a committed
+// reproduction, is reported from its summary: in the tables with its steps and its lift, not
+// in the figure, which the report says; an algorithm of several runs that holds one has no
+// pooled lift. A run with neither records nor a summary is an error.
+func TestWriteReproductionOfPrunedRuns(t *testing.T) {
+	r := testReproduction()
+	runs := r.Envs[0].Algos[0].Runs
+	for i := range runs {
+		s := Summarize(runs[i].Records, erl.RunState{Status: erl.StatusFinished, Step: 30, Steps: 30})
+		runs[i].Summary = &s
+	}
+	pooled := CompareReports([]Group{{Name: "erl", Runs: runs}})[0].Lift
+	whole, err := WriteReproduction(t.TempDir(), r)
+	if err != nil || pooled == nil {
+		t.Fatalf("%v; pooled lift %v", err, pooled)
+	}
+	runs[1].Records = nil
+	dir := t.TempDir()
+	sum, err := WriteReproduction(dir, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, we := sum.Envs[0], whole.Envs[0]
+	if !slices.Equal(e.Uncharted, []string{"sokoban/erl-s2"}) || e.Figure == "" {
+		t.Errorf("uncharted %v, figure %q: want erl-s2 only, and a figure of the others", e.Uncharted, e.Figure)
+	}
+	if got, want := e.Algos[0].PerRun[1], we.Algos[0].PerRun[1]; got.Steps != want.Steps || got.WallSeconds != want.WallSeconds ||
+		got.EnvSteps != want.EnvSteps || got.Lift == nil || got.Lift.Lift != want.Lift.Lift {
+		t.Errorf("erl-s2 from its summary %+v, want as from its records %+v", got, want)
+	}
+	if *e.Algos[0].Final != *we.Algos[0].Final || e.Differences[0] != we.Differences[0] {
+		t.Errorf("the pruned run changed the scores: %+v %+v, want %+v %+v", e.Algos[0].Final, e.Differences, we.Algos[0].Final, we.Differences)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, ReproductionReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "Not in the figure: `sokoban/erl-s2`, whose metrics.jsonl is absent") ||
+		!regexp.MustCompile(`(?m)^erl +3 of 3 .* - +-$`).Match(md) {
+		t.Errorf("report.md should say erl-s2 is not in the figure, and pool no lift for erl:\n%s", md)
+	}
+	if row := fmt.Sprintf("| `sokoban/erl-s2` | 30 | 45s | 1200 | 0.250 [0.175, 0.325] | 15 | 0.500 [0.350, 0.650] | %s (%d) |", formatDiff(we.Algos[0].PerRun[1].Lift.Lift), pooled.Attempts/3); !strings.Contains(string(md), row) {
+		t.Errorf("report.md lacks erl-s2's row %q:\n%s", row, md)
+	}
+
+	runs[1].Summary = nil
+	if _, err := WriteReproduction(t.TempDir(), r); err == nil || !strings.Contains(err.Error(), "run sokoban/erl-s2 has neither records nor a summary") {
+		t.Errorf("a run with neither records nor a summary: %v", err)
 	}
 }

@@ -778,7 +778,7 @@ func (p *reproduction) writeReport() (report.ReproductionSummary, error) {
 	return report.WriteReproduction(p.dir, rep)
 }
 
-// finishedRun reads the records and test scores of run r, if it finished.
+// finishedRun reads the summary, records and test scores of run r, if it finished.
 func (p *reproduction) finishedRun(r plannedRun) (report.Run, bool, error) {
 	dir := filepath.Join(p.dir, r.name)
 	s, err := report.ReadSummary(dir)
@@ -787,15 +787,17 @@ func (p *reproduction) finishedRun(r plannedRun) (report.Run, bool, error) {
 	} else if err != nil {
 		return report.Run{}, false, err
 	}
+	// A committed reproduction keeps its runs' summaries and test scores, not their metrics: such
+	// a run is reported from its summary, without its curves.
 	recs, err := erl.ReadMetrics(erl.RunDir(dir).Metrics())
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return report.Run{}, false, err
 	}
 	ts, err := erl.ReadTestScores(erl.RunDir(dir).TestScores())
 	if err != nil {
 		return report.Run{}, false, err
 	}
-	return report.Run{Name: r.name, Records: recs, Test: &ts}, true, nil
+	return report.Run{Name: r.name, Records: recs, Test: &ts, Summary: &s}, true, nil
 }
 
 // cpuModel returns ", CPU MODEL" from /proc/cpuinfo, or "" where the system does not say.

@@ -269,6 +269,27 @@ func TestReproduceResumes(t *testing.T) {
 	if code != 0 || !strings.Contains(errb, "all 4 runs in "+dir+" are done") {
 		t.Errorf("continuing a finished reproduction: exit %d, %q", code, errb)
 	}
+
+	// Pruned as a committed reproduction is (erl-s1's metrics and checkpoints gone), it is still
+	// done, and reported whole: erl-s1 from its summary, in the tables, not in the figure.
+	for _, f := range []string{"metrics.jsonl", "metrics.csv", "last.safetensors"} {
+		if err := os.Remove(filepath.Join(runDir("erl-s1"), f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errb = erlgo("", "reproduce", "--out", dir)
+	if code != 0 || !strings.Contains(errb, "all 4 runs in "+dir+" are done") {
+		t.Fatalf("a pruned reproduction: exit %d, %q", code, errb)
+	}
+	md, err = os.ReadFile(filepath.Join(dir, report.ReproductionReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"all 4 planned runs finished", "| ERL | 2 | 80 |", "Not in the figure: `sokoban/erl-s1`, whose metrics.jsonl is absent", "| `sokoban/erl-s1` | 80 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("the pruned reproduction's report.md lacks %q:\n%s", want, md)
+		}
+	}
 }
 
 // childProcesses returns the processes whose parent is pid, from /proc.
