@@ -370,9 +370,9 @@ func movingAverage(xys plotter.XYs, window int) plotter.XYs {
 
 // Run is a named training run, for comparing runs: its records and, where it has them, its
 // test scores and its summary. The summary stands in for the records where they are gone (a
-// committed reproduction keeps its runs' summaries and test scores, not their metrics), for
-// what a run's end says: its steps, training time, environment steps, evaluations and lift.
-// A run without records has no curves.
+// committed reproduction keeps its runs' summaries and test scores, not their metrics): for
+// what a run's end says (its steps, training time, environment steps and lift), and for its
+// validation curves where the summary holds them.
 type Run struct {
 	Name    string
 	Records []erl.Record
@@ -391,6 +391,15 @@ func (r Run) end() (steps int, wallSeconds float64, envSteps int64, ok bool) {
 		return s.Step, s.WallSeconds, s.EnvSteps, true
 	}
 	return 0, 0, 0, false
+}
+
+// curve returns the records that the run's validation curves draw: its records, or else its
+// summary's evaluations; none where it has neither.
+func (r Run) curve() []erl.Record {
+	if len(r.Records) > 0 || r.Summary == nil {
+		return r.Records
+	}
+	return r.Summary.evaluationRecords()
 }
 
 // lift returns the run's reflection lift pooled over its steps: its summary's, which its

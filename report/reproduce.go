@@ -100,10 +100,13 @@ type EnvSummary struct {
 	// attempts a level.
 	Random        erl.Score `json:"random_test"`
 	RandomSamples int       `json:"random_samples"`
-	// Figure is the file of the environment's figure, absent where no run finished; it draws
-	// the finished runs but those of Uncharted, which have no records (their metrics.jsonl is
-	// gone: a committed reproduction keeps its runs' summaries, not their metrics).
-	Figure    string        `json:"figure,omitempty"`
+	// Figure is the file of the environment's figure, absent where no run finished.
+	Figure string `json:"figure,omitempty"`
+	// Pruned are the finished runs without records, their metrics.jsonl gone (a committed
+	// reproduction keeps its runs' summaries and test scores, not their metrics): they are
+	// reported from their summaries. Uncharted are those of them not in the figure, whose
+	// summary.json (made by an erlgo before summaries kept every evaluation) holds no curve.
+	Pruned    []string      `json:"pruned,omitempty"`
 	Uncharted []string      `json:"uncharted,omitempty"`
 	Algos     []AlgoSummary `json:"algos"`
 	// Differences are the first algorithm's test success less each other's.
@@ -241,15 +244,15 @@ func WriteReproduction(dir string, r Reproduction) (ReproductionSummary, error) 
 	return sum, atomicfile.WriteJSON(filepath.Join(dir, ReproductionSummaryFile), sum)
 }
 
-// chartable returns groups with only their runs that have records, without the groups left
-// with none.
+// chartable returns groups with only their runs that have curves, each run's records its
+// curve (Run.curve), without the groups left with none.
 func chartable(groups []Group) []Group {
 	var out []Group
 	for _, g := range groups {
 		var runs []Run
 		for _, r := range g.Runs {
-			if len(r.Records) > 0 {
-				runs = append(runs, r)
+			if c := r.curve(); len(c) > 0 {
+				runs = append(runs, Run{Name: r.Name, Records: c, Test: r.Test})
 			}
 		}
 		if len(runs) > 0 {
@@ -278,6 +281,9 @@ func summarizeEnv(e ReproductionEnv) (EnvSummary, []Group, error) {
 			}
 			as.PerRun = append(as.PerRun, rs)
 			if len(run.Records) == 0 {
+				es.Pruned = append(es.Pruned, run.Name)
+			}
+			if len(run.curve()) == 0 {
 				es.Uncharted = append(es.Uncharted, run.Name)
 			}
 			n := float64(len(a.Runs))
@@ -457,10 +463,14 @@ func writeEnvMarkdown(b *strings.Builder, e EnvSummary, groups []Group) {
 	if e.Figure != "" {
 		fmt.Fprintf(b, "![%s: validation success against training steps, environment steps and wall-clock; each algorithm's mean over its runs, with a band from their minimum to their maximum](%s)\n\n", e.Env, e.Figure)
 	}
-	if len(e.Uncharted) > 0 {
-		fmt.Fprintf(b, "Not in the figure: %s, whose metrics.jsonl is absent (a committed reproduction keeps each run's config, summary and test scores, not its metrics). "+
-			"These runs are in the tables, with the lift their summaries pooled; an algorithm of several runs that holds one has no lift pooled over its runs.\n\n",
-			"`"+strings.Join(e.Uncharted, "`, `")+"`")
+	if len(e.Pruned) > 0 {
+		fmt.Fprintf(b, "Reported from their summaries, their metrics.jsonl absent (a committed reproduction keeps each run's config, summary and test scores, not its metrics): %s. "+
+			"They are in every table, each with its own lift (the table of every run); an algorithm of several runs with one of them has no lift pooled over its runs.",
+			codeList(e.Pruned))
+		if len(e.Uncharted) > 0 {
+			fmt.Fprintf(b, " Not in the figure, their summaries (made by an erlgo before summaries kept every evaluation) holding no curve: %s.", codeList(e.Uncharted))
+		}
+		b.WriteString("\n\n")
 	}
 	b.WriteString("| algorithm | runs | steps (mean) | final test success: mean (range) | 95% interval | best checkpoint: mean (range) | 95% interval |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- | --- |\n")
@@ -503,6 +513,9 @@ func writeEnvMarkdown(b *strings.Builder, e EnvSummary, groups []Group) {
 	}
 	b.WriteString("\n</details>\n")
 }
+
+// codeList lists names as code: `a`, `b`.
+func codeList(names []string) string { return "`" + strings.Join(names, "`, `") + "`" }
 
 // envTitle is how the report heads an environment's section.
 func envTitle(env string) string {

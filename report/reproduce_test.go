@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -133,9 +134,10 @@ func TestWriteReproductionRefusesUnpoolableRuns(t *testing.T) {
 }
 
 // TestWriteReproductionOfPrunedRuns: a run whose records are gone, as in a committed
-// reproduction, is reported from its summary: in the tables with its steps and its lift, not
-// in the figure, which the report says; an algorithm of several runs that holds one has no
-// pooled lift. A run with neither records nor a summary is an error.
+// reproduction, is reported from its summary: in the tables with its steps and its lift, in
+// the figure with its summary's evaluations, or, where the summary holds none (an older
+// erlgo's), not in the figure, which the report says; an algorithm of several runs that holds
+// one has no pooled lift. A run with neither records nor a summary is an error.
 func TestWriteReproductionOfPrunedRuns(t *testing.T) {
 	r := testReproduction()
 	runs := r.Envs[0].Algos[0].Runs
@@ -143,10 +145,22 @@ func TestWriteReproductionOfPrunedRuns(t *testing.T) {
 		s := Summarize(runs[i].Records, erl.RunState{Status: erl.StatusFinished, Step: 30, Steps: 30})
 		runs[i].Summary = &s
 	}
+	if n := len(runs[0].Summary.Evaluations); n != 10 {
+		t.Fatalf("the summary of 30 steps evaluated every third holds %d evaluations, want 10", n)
+	}
 	pooled := CompareReports([]Group{{Name: "erl", Runs: runs}})[0].Lift
-	whole, err := WriteReproduction(t.TempDir(), r)
+	wholeDir := t.TempDir()
+	whole, err := WriteReproduction(wholeDir, r)
 	if err != nil || pooled == nil {
 		t.Fatalf("%v; pooled lift %v", err, pooled)
+	}
+	figure := func(dir string) []byte {
+		t.Helper()
+		png, err := os.ReadFile(filepath.Join(dir, "sokoban.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return png
 	}
 	runs[1].Records = nil
 	dir := t.TempDir()
@@ -154,9 +168,11 @@ func TestWriteReproductionOfPrunedRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The figure draws nothing of the records but their evaluations: drawn from a summary, it
+	// is the same.
 	e, we := sum.Envs[0], whole.Envs[0]
-	if !slices.Equal(e.Uncharted, []string{"sokoban/erl-s2"}) || e.Figure == "" {
-		t.Errorf("uncharted %v, figure %q: want erl-s2 only, and a figure of the others", e.Uncharted, e.Figure)
+	if !slices.Equal(e.Pruned, []string{"sokoban/erl-s2"}) || len(e.Uncharted) != 0 || !bytes.Equal(figure(dir), figure(wholeDir)) {
+		t.Errorf("pruned %v, uncharted %v: want erl-s2 pruned, drawn from its summary as from its records", e.Pruned, e.Uncharted)
 	}
 	if got, want := e.Algos[0].PerRun[1], we.Algos[0].PerRun[1]; got.Steps != want.Steps || got.WallSeconds != want.WallSeconds ||
 		got.EnvSteps != want.EnvSteps || got.Lift == nil || got.Lift.Lift != want.Lift.Lift {
@@ -169,12 +185,21 @@ func TestWriteReproductionOfPrunedRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "Not in the figure: `sokoban/erl-s2`, whose metrics.jsonl is absent") ||
-		!regexp.MustCompile(`(?m)^erl +3 of 3 .* - +-$`).Match(md) {
-		t.Errorf("report.md should say erl-s2 is not in the figure, and pool no lift for erl:\n%s", md)
+	if !strings.Contains(string(md), "their metrics.jsonl absent (a committed reproduction keeps each run's config, summary and test scores, not its metrics): `sokoban/erl-s2`.") ||
+		strings.Contains(string(md), "Not in the figure") || !regexp.MustCompile(`(?m)^erl +3 of 3 .* - +-$`).Match(md) {
+		t.Errorf("report.md should say erl-s2 is reported from its summary, and pool no lift for erl:\n%s", md)
 	}
 	if row := fmt.Sprintf("| `sokoban/erl-s2` | 30 | 45s | 1200 | 0.250 [0.175, 0.325] | 15 | 0.500 [0.350, 0.650] | %s (%d) |", formatDiff(we.Algos[0].PerRun[1].Lift.Lift), pooled.Attempts/3); !strings.Contains(string(md), row) {
 		t.Errorf("report.md lacks erl-s2's row %q:\n%s", row, md)
+	}
+
+	runs[1].Summary.Evaluations = nil
+	dir = t.TempDir()
+	if sum, err = WriteReproduction(dir, r); err != nil || !slices.Equal(sum.Envs[0].Uncharted, []string{"sokoban/erl-s2"}) {
+		t.Fatalf("uncharted %v (%v): want erl-s2", sum.Envs[0].Uncharted, err)
+	}
+	if md, err = os.ReadFile(filepath.Join(dir, ReproductionReportFile)); err != nil || !strings.Contains(string(md), "Not in the figure, their summaries (made by an erlgo before summaries kept every evaluation) holding no curve: `sokoban/erl-s2`.") {
+		t.Errorf("report.md should say erl-s2 is not in the figure (%v):\n%s", err, md)
 	}
 
 	runs[1].Summary = nil

@@ -30,6 +30,9 @@ type Summary struct {
 	// success, the first of equals); both are absent before the first evaluation.
 	Last *Evaluation `json:"last_eval,omitempty"`
 	Best *Evaluation `json:"best_eval,omitempty"`
+	// Evaluations are all of them, in order: the run's validation curves, which its summary
+	// keeps where its metrics are not kept (a committed reproduction's runs).
+	Evaluations []Evaluation `json:"evaluations,omitempty"`
 	// Test is the scoring of the test levels when the run last stopped (test-scores.json):
 	// the figures to report. It is absent before then, and for runs without a test split.
 	Test *erl.TestScores `json:"test,omitempty"`
@@ -42,11 +45,25 @@ type Summary struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Evaluation is one validation evaluation of a run.
+// Evaluation is one validation evaluation of a run, after Step steps, EnvSteps environment
+// actions and WallSeconds of training.
 type Evaluation struct {
-	Step    int     `json:"step"`
-	Greedy  float64 `json:"greedy"`
-	Sampled float64 `json:"sampled"`
+	Step        int     `json:"step"`
+	EnvSteps    int64   `json:"env_steps"`
+	WallSeconds float64 `json:"wall_s"`
+	Greedy      float64 `json:"greedy"`
+	Sampled     float64 `json:"sampled"`
+}
+
+// evaluationRecords returns the summary's evaluations as the records they were taken from,
+// with only what a comparison's curves draw: the step, environment steps, training time and
+// validation success.
+func (s Summary) evaluationRecords() []erl.Record {
+	recs := make([]erl.Record, len(s.Evaluations))
+	for i, ev := range s.Evaluations {
+		recs[i] = erl.Record{Step: ev.Step, EnvSteps: ev.EnvSteps, WallSeconds: ev.WallSeconds, EvalGreedy: &ev.Greedy, EvalSampled: &ev.Sampled}
+	}
+	return recs
 }
 
 // SummarizeRun summarizes the run in dir whose records are recs and whose state is s:
@@ -79,11 +96,16 @@ func Summarize(recs []erl.Record, s erl.RunState) Summary {
 		if r.EvalSampled == nil || r.EvalGreedy == nil {
 			continue
 		}
-		ev := &Evaluation{Step: r.Step, Greedy: *r.EvalGreedy, Sampled: *r.EvalSampled}
-		sum.Last = ev
+		sum.Evaluations = append(sum.Evaluations, Evaluation{Step: r.Step, EnvSteps: r.EnvSteps, WallSeconds: r.WallSeconds,
+			Greedy: *r.EvalGreedy, Sampled: *r.EvalSampled})
+	}
+	for i, ev := range sum.Evaluations {
 		if sum.Best == nil || ev.Sampled > sum.Best.Sampled {
-			sum.Best = ev
+			sum.Best = &sum.Evaluations[i]
 		}
+	}
+	if n := len(sum.Evaluations); n > 0 {
+		sum.Last = &sum.Evaluations[n-1]
 	}
 	return sum
 }

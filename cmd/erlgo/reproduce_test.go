@@ -271,7 +271,7 @@ func TestReproduceResumes(t *testing.T) {
 	}
 
 	// Pruned as a committed reproduction is (erl-s1's metrics and checkpoints gone), it is still
-	// done, and reported whole: erl-s1 from its summary, in the tables, not in the figure.
+	// done, and reported whole: erl-s1 from its summary, its curve too.
 	for _, f := range []string{"metrics.jsonl", "metrics.csv", "last.safetensors"} {
 		if err := os.Remove(filepath.Join(runDir("erl-s1"), f)); err != nil {
 			t.Fatal(err)
@@ -285,10 +285,13 @@ func TestReproduceResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"all 4 planned runs finished", "| ERL | 2 | 80 |", "Not in the figure: `sokoban/erl-s1`, whose metrics.jsonl is absent", "| `sokoban/erl-s1` | 80 |"} {
+	for _, want := range []string{"all 4 planned runs finished", "| ERL | 2 | 80 |", "their metrics.jsonl absent (a committed reproduction keeps each run's config, summary and test scores, not its metrics): `sokoban/erl-s1`.", "| `sokoban/erl-s1` | 80 |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("the pruned reproduction's report.md lacks %q:\n%s", want, md)
 		}
+	}
+	if strings.Contains(string(md), "Not in the figure") {
+		t.Errorf("erl-s1's summary holds its curve, yet the report leaves it out of the figure:\n%s", md)
 	}
 }
 
