@@ -60,7 +60,9 @@ given that differ from them are refused, except --env, --algos and --seeds, whic
 runs it holds. Ctrl-C (or SIGTERM, or SIGHUP) stops every run after its current step, saved,
 and once more at once, unsaved. The runs of a reproduction killed outright (kill -9) train on
 to the end of their budget, and the next reproduction in DIR waits for them. --dry-run prints
-the plan and how long it should take, and changes nothing.`
+the plan and how long it should take, and changes nothing. A reproduction pruned to each run's
+config, summary and test scores (as those committed under bench/results) is still whole: its
+report reads each such run from its summary, curves included.`
 
 // The files of a reproduction's directory, besides its runs and the report's files.
 const (
