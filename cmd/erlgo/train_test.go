@@ -381,6 +381,9 @@ func TestREADMEReproductionFigures(t *testing.T) {
 		{"erlgo eval --checkpoint $S/sokoban/rlvr-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $F/frozenlake/erl-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $F/frozenlake/rlvr-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $F/frozenlake/rlvr-10-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $F/frozenlake/erl-nomem-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $F/frozenlake/erl-norefl-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
 	} {
 		line, ok := lineOf(string(readme), tc.shown+" ")
 		if !ok {
