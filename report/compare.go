@@ -71,15 +71,12 @@ func CompareReports(groups []Group) []GroupReport {
 		for _, r := range g.Runs {
 			rr := RunReport{Name: r.Name, Test: r.Test}
 			rr.Steps, _, _, _ = r.end()
-			if v, ok := lastOf(r.Records, evalSampled); ok {
+			curve := r.curve()
+			if v, ok := lastOf(curve, evalSampled); ok {
 				rr.ValSampled = &v
-			} else if s := r.Summary; s != nil && s.Last != nil {
-				rr.ValSampled = &s.Last.Sampled
 			}
-			if v, _, ok := bestOf(r.Records, evalSampled); ok {
+			if v, _, ok := bestOf(curve, evalSampled); ok {
 				rr.ValBest = &v
-			} else if s := r.Summary; s != nil && s.Best != nil {
-				rr.ValBest = &s.Best.Sampled
 			}
 			if l, ok := r.lift(); ok {
 				rr.Lift = &l

@@ -790,7 +790,7 @@ func (p *reproduction) finishedRun(r plannedRun) (report.Run, bool, error) {
 		return report.Run{}, false, err
 	}
 	// A committed reproduction keeps its runs' summaries and test scores, not their metrics: such
-	// a run is reported from its summary, without its curves.
+	// a run is reported from its summary.
 	recs, err := erl.ReadMetrics(erl.RunDir(dir).Metrics())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return report.Run{}, false, err
