@@ -264,7 +264,8 @@ func chartable(groups []Group) []Group {
 
 // summarizeEnv summarizes one environment: each algorithm's runs, and the differences of the
 // first algorithm with runs from each other one. groups are the algorithms with finished runs,
-// for the figure.
+// for the tables of erlgo compare and, those of their runs with curves (chartable), for the
+// figure.
 func summarizeEnv(e ReproductionEnv) (EnvSummary, []Group, error) {
 	es := EnvSummary{Env: e.Env, ValidationFile: e.ValidationFile, TestFile: e.TestFile,
 		ValidationLevels: e.ValidationLevels, TestLevels: e.TestLevels, Random: e.Random, RandomSamples: e.RandomSamples}
