@@ -15,7 +15,16 @@ const (
 	termSecond
 	termReflection
 	termDistill
+	// termHindsightRetry trains a retry's guided context on a solved first attempt's actions
+	// (TermWeights.HindsightRetry).
+	termHindsightRetry
+	numTerms
 )
+
+// supervised reports whether a term trains the likelihood of its tokens (the distillation
+// term of model.Objective) rather than their policy gradient: tokens taken under another
+// context than the one trained, which need no advantage.
+func (t termKind) supervised() bool { return t == termDistill || t == termHindsightRetry }
 
 // piece is one trained sequence: a context with its trained tokens at the end.
 type piece struct {
@@ -55,10 +64,10 @@ func (u *updateBatch) newUnit() int {
 // carriesSignal reports whether a piece would move the policy. A policy-gradient piece with
 // zero advantage (its group's rewards were all equal) has none: it is left out of the update,
 // as DAPO's dynamic sampling does, which saves most of the update's work while success is rare.
-func carriesSignal(adv float32, t termKind) bool { return adv != 0 || t == termDistill }
+func carriesSignal(adv float32, t termKind) bool { return adv != 0 || t.supervised() }
 
 // addAttempt adds every turn of an attempt: its context followed by the action chosen. logp
-// may be nil for tokens the policy did not sample in these contexts (distillation).
+// may be nil for tokens the policy did not sample in these contexts (the supervised terms).
 func (u *updateBatch) addAttempt(turns []model.Sequence, tokens []int32, logp []float32, adv float32, t termKind) {
 	if !carriesSignal(adv, t) {
 		return
@@ -101,8 +110,8 @@ func appendToken(ctx model.Sequence, tok int32) model.Sequence {
 // of an ERL step, three times as many tokens as its first attempts, would leave the first
 // attempts, which are what is deployed, a quarter of RLVR's weight.
 func (u *updateBatch) build(w TermWeights, aggregation string) *model.Batch {
-	var termTokens [termDistill + 1]int
-	var termUnits [termDistill + 1]map[int]bool
+	var termTokens [numTerms]int
+	var termUnits [numTerms]map[int]bool
 	for i := range termUnits {
 		termUnits[i] = map[int]bool{}
 	}
@@ -113,7 +122,8 @@ func (u *updateBatch) build(w TermWeights, aggregation string) *model.Batch {
 		termUnits[p.term][p.unit] = true
 		unitTokens[p.unit] += n
 	}
-	termWeight := [...]float64{termFirst: w.First, termSecond: w.Second, termReflection: w.Reflection, termDistill: w.Distill}
+	termWeight := [numTerms]float64{termFirst: w.First, termSecond: w.Second, termReflection: w.Reflection, termDistill: w.Distill,
+		termHindsightRetry: w.HindsightRetry}
 	b := &model.Batch{}
 	for _, p := range u.pieces {
 		norm := float64(termTokens[p.term])
@@ -125,7 +135,7 @@ func (u *updateBatch) build(w TermWeights, aggregation string) *model.Batch {
 		b.Seqs = append(b.Seqs, p.seq)
 		for i := p.first; i < len(p.seq.Tokens); i++ {
 			sc := model.Scored{Seq: seqIdx, Index: i, OldLogp: p.logp[i-p.first], RefLogp: p.logp[i-p.first], Advantage: p.adv, Allowed: p.allowed}
-			if p.term == termDistill {
+			if p.term.supervised() {
 				sc.DistillWeight = weight
 			} else {
 				sc.PGWeight = weight

@@ -228,6 +228,14 @@ type TermWeights struct {
 	Second     float64 `json:"second"`
 	Reflection float64 `json:"reflection"`
 	Distill    float64 `json:"distill"`
+	// HindsightRetry scales the hindsight retries (0: none). Where a task's group holds a
+	// solved first attempt, each retry at that task has its guided context (its reflection,
+	// or in erl-norefl the raw failed attempt) trained, on the distillation's likelihood
+	// term, to take the shortest solved first attempt's actions: the policy learns to read a
+	// guided context as it reads a first attempt's, which otherwise only the retries' own
+	// rare successes teach it. It adds no rollout: the solved attempt is already played.
+	// Without second attempts (rlvr) it does nothing.
+	HindsightRetry float64 `json:"hindsight_retry,omitempty"`
 }
 
 // Duration is a time.Duration written as text ("20m") in config files.
@@ -359,7 +367,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("test split: %w", CheckEvaluation(c.TestLevels, c.EvalSamples))
 	case c.MicroBatch < 1:
 		return fmt.Errorf("micro_batch %d must be at least 1", c.MicroBatch)
-	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0:
+	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0 || c.Weights.HindsightRetry < 0:
 		return fmt.Errorf("term weights must not be negative: %+v", c.Weights)
 	}
 	if err := validateSample("rollout", c.Rollout); err != nil {

@@ -368,6 +368,7 @@ func TestConfigGuards(t *testing.T) {
 		{"negative checkpoint_every", func(c *Config) { c.CheckpointEvery = -1 }, "checkpoint_every -1"},
 		{"negative temperature", func(c *Config) { c.Rollout.Temperature = -1 }, "rollout.temperature"},
 		{"top_p above 1", func(c *Config) { c.EvalSample.TopP = 2 }, "eval_sample.top_p 2"},
+		{"negative hindsight retries", func(c *Config) { c.Weights.HindsightRetry = -1 }, "term weights must not be negative"},
 	} {
 		cfg := DefaultConfig()
 		c.change(&cfg)

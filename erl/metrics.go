@@ -12,7 +12,8 @@ type Record struct {
 	// FLOPs estimates the floating-point work of training and sampling so far.
 	FLOPs float64 `json:"flops"`
 
-	// The loss and its terms, each already weighted (Loss = PG + KL + Distill).
+	// The loss and its terms, each already weighted (Loss = PG + KL + Distill; Distill holds
+	// the hindsight retries' likelihood too).
 	Loss    float64 `json:"loss"`
 	PG      float64 `json:"loss_pg"`
 	KL      float64 `json:"loss_kl"`
@@ -45,6 +46,9 @@ type Record struct {
 	// successful second attempts distilled into the first-attempt context.
 	Reflections int `json:"reflections"`
 	Distilled   int `json:"distilled"`
+	// HindsightRetries is the number of retries whose guided context was trained on a solved
+	// first attempt at their task (TermWeights.HindsightRetry).
+	HindsightRetries int `json:"hindsight_retries,omitempty"`
 	// Memory is the number of reflections held in the cross-episode memory.
 	Memory int `json:"memory"`
 

@@ -93,12 +93,14 @@ func Play(m *model.Model, c *Contexts, tasks []envs.Task, guides []Guidance, sam
 	return attempts, nil
 }
 
-// FirstAttemptTurns rebuilds the contexts a first attempt would have seen while taking a's
-// actions: a's turns with its guidance removed. This is what selective distillation trains on.
-func FirstAttemptTurns(c *Contexts, a *Attempt) ([]model.Sequence, error) {
+// TurnsUnder rebuilds the contexts that an attempt given guidance g would have seen while taking
+// a's actions: a's turns with its guidance replaced by g. Under the zero Guidance they are the
+// first-attempt contexts that selective distillation trains on; under a retry's guidance, the
+// guided contexts that a hindsight retry trains on (TermWeights.HindsightRetry).
+func TurnsUnder(c *Contexts, a *Attempt, g Guidance) ([]model.Sequence, error) {
 	turns := make([]model.Sequence, len(a.Actions))
 	for t := range a.Actions {
-		ctx, err := c.Turn(a.Task.Env, a.Boards[t], a.Actions[:t], Guidance{})
+		ctx, err := c.Turn(a.Task.Env, a.Boards[t], a.Actions[:t], g)
 		if err != nil {
 			return nil, err
 		}

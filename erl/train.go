@@ -743,13 +743,41 @@ func (t *Trainer) consolidate(ep *StepEpisodes, groups []int, u *updateBatch, re
 			t.Memory.Add(ep.Reflections[k])
 		}
 		if sw.TrainDistill {
-			turns, err := FirstAttemptTurns(t.Contexts, a)
+			turns, err := TurnsUnder(t.Contexts, a, Guidance{})
 			if err != nil {
 				return err
 			}
 			u.addAttempt(turns, a.Tokens, nil, 0, termDistill)
 			rec.Distilled++
 		}
+	}
+	if cfg.Weights.HindsightRetry > 0 {
+		return t.hindsightRetries(ep, groups, u, rec)
+	}
+	return nil
+}
+
+// hindsightRetries adds the hindsight-retry term (TermWeights.HindsightRetry): each retry at a
+// task that one of its group's first attempts solved has its guided context trained to take
+// the actions of the shortest such attempt (the earliest of equals).
+func (t *Trainer) hindsightRetries(ep *StepEpisodes, groups []int, u *updateBatch, rec *Record) error {
+	solved := map[int]*Attempt{} // task (group) → its shortest solved first attempt
+	for i, a := range ep.First {
+		if s, ok := solved[groups[i]]; a.Solved && (!ok || len(a.Actions) < len(s.Actions)) {
+			solved[groups[i]] = a
+		}
+	}
+	for k, i := range ep.Retried {
+		demo, ok := solved[groups[i]]
+		if !ok {
+			continue
+		}
+		turns, err := TurnsUnder(t.Contexts, demo, ep.Second[k].Guide)
+		if err != nil {
+			return err
+		}
+		u.addAttempt(turns, demo.Tokens, nil, 0, termHindsightRetry)
+		rec.HindsightRetries++
 	}
 	return nil
 }

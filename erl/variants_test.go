@@ -517,3 +517,106 @@ func TestVariantConfigs(t *testing.T) {
 		t.Error("an older run resumes with its guidance aligned")
 	}
 }
+
+// detoured returns a Sokoban task whose optimal solution leaves room in the step budget for a
+// longer one, that solution, and the longer one: a move into a wall (which changes nothing)
+// before it.
+func detoured(t *testing.T, c *Contexts) (task envs.Task, short, long []envs.Action) {
+	t.Helper()
+	for seed := uint64(1); seed < 100; seed++ {
+		task = sokobanTask(t, seed)
+		short = solution(t, task)
+		if len(short) >= envs.DefaultMaxSteps {
+			continue
+		}
+		for _, bump := range envs.Actions {
+			long = slices.Concat([]envs.Action{bump}, short)
+			if a := attemptWith(t, c, task, long, Guidance{}); a.Solved && len(a.Actions) == len(long) && a.Feedback.Ineffective == 1 {
+				return task, short, long
+			}
+		}
+	}
+	t.Fatal("no generated level has a wall beside its player and a short enough solution")
+	return
+}
+
+// TestHindsightRetries: with weights.hindsight_retry, each retry at a task that a first
+// attempt of its group solved has its guided context, reflection and all, trained on the
+// shortest solved attempt's actions, on the likelihood term with the term's weight; retries at
+// tasks nobody solved, and every retry with the weight 0, add nothing.
+func TestHindsightRetries(t *testing.T) {
+	for _, weight := range []float64{0, 0.5} {
+		cfg := testConfig(AlgoERL)
+		cfg.Weights.HindsightRetry = weight
+		tr := newTestTrainer(t, cfg)
+		c := tr.Contexts
+		v := c.Vocab()
+		solvedTask, short, long := detoured(t, c)
+		unsolvedTask := sokobanTask(t, 1000)
+		fail := []envs.Action{envs.Up, envs.Up}
+		// Task 0's group: a failure, the long solution, the short one; task 1's: two failures.
+		ep := &StepEpisodes{
+			First: []*Attempt{
+				attemptWith(t, c, solvedTask, fail, Guidance{}),
+				attemptWith(t, c, solvedTask, long, Guidance{}),
+				attemptWith(t, c, solvedTask, short, Guidance{}),
+				attemptWith(t, c, unsolvedTask, fail, Guidance{}),
+				attemptWith(t, c, unsolvedTask, fail, Guidance{}),
+			},
+			Retried: []int{0, 3, 4},
+		}
+		groups := []int{0, 0, 0, 1, 1}
+		guide := Guidance{Reflection: v.IDs("push", "Right")}
+		ep.Second = []*Attempt{
+			attemptWith(t, c, solvedTask, []envs.Action{envs.Left}, guide),
+			attemptWith(t, c, unsolvedTask, []envs.Action{envs.Left}, Guidance{Reflection: v.IDs("avoid", "wall")}),
+			attemptWith(t, c, unsolvedTask, []envs.Action{envs.Down}, Guidance{Reflection: v.IDs("go", "Up")}),
+		}
+		u := newUpdateBatch(c)
+		var rec Record
+		if err := tr.consolidate(ep, groups, u, &rec); err != nil {
+			t.Fatal(err)
+		}
+		var hindsight []piece
+		for _, p := range u.pieces {
+			if p.term == termHindsightRetry {
+				hindsight = append(hindsight, p)
+			}
+		}
+		if weight == 0 {
+			if len(hindsight) != 0 || rec.HindsightRetries != 0 {
+				t.Fatalf("weight 0: %d hindsight turns, %d retries counted; want none", len(hindsight), rec.HindsightRetries)
+			}
+			continue
+		}
+		if rec.HindsightRetries != 1 {
+			t.Fatalf("%d hindsight retries counted, want 1: the one retry at the solved task", rec.HindsightRetries)
+		}
+		// The turns a retry under the same reflection would have seen playing the short solution.
+		want := attemptWith(t, c, solvedTask, short, guide)
+		if len(hindsight) != len(want.Turns) {
+			t.Fatalf("%d hindsight turns, want one per action of the shortest solved attempt (%d)", len(hindsight), len(want.Turns))
+		}
+		for k, p := range hindsight {
+			w := appendToken(want.Turns[k], want.Tokens[k])
+			if !slices.Equal(p.seq.Tokens, w.Tokens) || !slices.Equal(p.seq.Pos, w.Pos) {
+				t.Fatalf("hindsight turn %d is\n  %s\nwant the guided context of the short solution\n  %s", k, c.Describe(p.seq.Tokens), c.Describe(w.Tokens))
+			}
+		}
+		b := u.build(cfg.Weights, cfg.Aggregation)
+		var supervised int // no second attempt succeeded: nothing is distilled but the hindsight turns
+		for _, sc := range b.Scored {
+			if sc.DistillWeight == 0 {
+				continue
+			}
+			supervised++
+			if math.Abs(float64(sc.DistillWeight)-weight/float64(len(short))) > 1e-7 || sc.PGWeight != 0 {
+				t.Errorf("a hindsight token weighs %g on the likelihood term and %g on the policy gradient, want %g and 0",
+					sc.DistillWeight, sc.PGWeight, weight/float64(len(short)))
+			}
+		}
+		if supervised != len(short) {
+			t.Errorf("%d tokens on the likelihood term, want the %d hindsight tokens", supervised, len(short))
+		}
+	}
+}

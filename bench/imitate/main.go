@@ -126,7 +126,7 @@ func solverTurns(c *erl.Contexts, cfg erl.Config, held []envs.Task, levels int) 
 			a.Boards = append(a.Boards, game.Cells())
 			game.Step(act)
 		}
-		ctxs, err := erl.FirstAttemptTurns(c, a)
+		ctxs, err := erl.TurnsUnder(c, a, erl.Guidance{})
 		if err != nil {
 			return nil, err
 		}

@@ -84,6 +84,8 @@ func TestCommandLine(t *testing.T) {
 		{args: []string{"play", "--levels", empty}, code: 1, errex: empty + " holds no levels"},
 		{args: []string{"train", "--time", "-5m"}, code: 2, errex: "time -5m0s must not be negative"},
 		{args: []string{"train", "--lr", "NaN"}, code: 2, errex: "optim.lr NaN must be a finite number"},
+		{args: []string{"train", "--hindsight-retry", "-1"}, code: 2, errex: "term weights must not be negative"},
+		{args: []string{"train", "--help"}, code: 0, out: "-hindsight-retry W"},
 		{args: []string{"train", "--eval-every", "-1"}, code: 2, errex: "eval_every -1"},
 		{args: []string{"train", "--checkpoint-every", "-5"}, code: 2, errex: "checkpoint_every -5"},
 		{args: []string{"train", "--batch", "100000"}, code: 2, errex: "at most 65536 fit"},

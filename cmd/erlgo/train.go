@@ -111,6 +111,7 @@ func runTrain(sio stdio, args []string) error {
 		"\n(plans adds the row and column offsets of cells from the player; it is another vocabulary, so checkpoints of one do not fit the other)")
 	guidancePositions := fs.String("guidance-positions", def.GuidancePositions, "where a second attempt's guidance stands among its position ids: "+strings.Join(erl.GuidancePositionsModes, ", ")+
 		"\n(aligned keeps the turn at a first attempt's ids and gives the guidance ids past them)")
+	hindsightRetry := fs.Float64("hindsight-retry", def.Weights.HindsightRetry, "weight `W` of the hindsight retries: each retry at a task that a first attempt of its group solved has its guided context trained on that solved attempt's actions (0: off)")
 	initFrom := fs.String("init", "", "start the policy (and the KL term's reference) from the weights of `CKPT`, a checkpoint of erlgo pretrain, with a fresh optimizer")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
@@ -155,6 +156,7 @@ func runTrain(sio stdio, args []string) error {
 		"reflection-vocab":   func() { cfg.ReflectionVocab = *reflectionVocab },
 		"guidance-positions": func() { cfg.GuidancePositions = *guidancePositions },
 		"init":               func() { cfg.Init, cfg.InitSHA256 = *initFrom, "" },
+		"hindsight-retry":    func() { cfg.Weights.HindsightRetry = *hindsightRetry },
 	}
 	for _, names := range [][2]string{{"val-levels", "eval-levels"}, {"val-levels-file", "eval-levels-file"}} {
 		if set[names[0]] && set[names[1]] {
