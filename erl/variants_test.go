@@ -516,6 +516,9 @@ func TestVariantConfigs(t *testing.T) {
 	if resumed.Contexts.AlignGuidance {
 		t.Error("an older run resumes with its guidance aligned")
 	}
+	if w := resumed.Config.Weights.HindsightRetry; w != 0 {
+		t.Errorf("an older run resumes with hindsight retries of weight %g; want none", w)
+	}
 }
 
 // detoured returns a Sokoban task whose optimal solution leaves room in the step budget for a

@@ -148,6 +148,8 @@ type reproduceSettings struct {
 	Device      string `json:"device"`
 	// Base is the config every run starts from: the defaults, and the --config file's.
 	Base erl.Config `json:"base_config"`
+	// ConfigFile is --config as given, for the command that the report shows.
+	ConfigFile string `json:"config_file,omitempty"`
 }
 
 // budget is a run's budget: a training time, or else a number of steps.
@@ -289,6 +291,9 @@ func (p *reproduction) command() string {
 	if s.Device != "cpu" {
 		cmd += " --device " + s.Device
 	}
+	if s.ConfigFile != "" {
+		cmd += " --config " + s.ConfigFile
+	}
 	return cmd + " --out " + p.dir
 }
 
@@ -335,6 +340,7 @@ func runReproduce(sio stdio, args []string) error {
 		if err := loadConfigFile(*configFile, &given.Base, sio.err); err != nil {
 			return usageError{err}
 		}
+		given.ConfigFile = *configFile
 		if given.Base.TestFile == "" && given.Base.TestLevels < 1 {
 			return usagef("%s: test_levels %d: a reproduction scores every run at test levels", *configFile, given.Base.TestLevels)
 		}

@@ -157,7 +157,7 @@ func TestReproduceResumes(t *testing.T) {
 	if err := cmd.Wait(); !errors.As(err, &exit) || exit.ExitCode() != 130 {
 		t.Fatalf("after Ctrl-C: %v, want exit status 130:\n%s", err, stderr)
 	}
-	continued := fmt.Sprintf("continue with: erlgo reproduce --env sokoban --seeds 2 --budget %d --algos erl,rlvr --eval-every 10 --out %s", steps, dir)
+	continued := fmt.Sprintf("continue with: erlgo reproduce --env sokoban --seeds 2 --budget %d --algos erl,rlvr --eval-every 10 --config %s --out %s", steps, cfg, dir)
 	if !strings.Contains(stderr.String(), continued) || !strings.Contains(stderr.String(), "sokoban/rlvr-s1 stopped: stopped by interrupt, saved") {
 		t.Errorf("after Ctrl-C, stderr does not say the run saved and how to continue (%q):\n%s", continued, stderr)
 	}

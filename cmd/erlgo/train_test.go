@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -500,6 +502,32 @@ func TestRESULTSTestFigures(t *testing.T) {
 		}
 		if !strings.Contains(string(doc), score(res.Random)) {
 			t.Errorf("RESULTS.md lacks the random policy's figure %s (%s)", score(res.Random), shown)
+		}
+	}
+}
+
+// TestDocumentedConfigs: every config file that README.md or bench/RESULTS.md gives a command
+// (--config bench/...) loads and makes a valid run.
+func TestDocumentedConfigs(t *testing.T) {
+	configs := map[string]bool{}
+	for _, doc := range []string{"../../README.md", "../../bench/RESULTS.md"} {
+		text, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile("--config (bench/[^ `\n]+)").FindAllStringSubmatch(string(text), -1) {
+			configs[m[1]] = true
+		}
+	}
+	if len(configs) == 0 {
+		t.Fatal("neither README.md nor bench/RESULTS.md gives a config file: the test holds nothing")
+	}
+	for path := range configs {
+		cfg := erl.DefaultConfig()
+		if err := loadConfigFile("../../"+path, &cfg, io.Discard); err != nil {
+			t.Errorf("%s: %v", path, err)
+		} else if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", path, err)
 		}
 	}
 }
