@@ -381,6 +381,9 @@ func TestREADMEReproductionFigures(t *testing.T) {
 		{"erlgo eval --random --levels $R/levels/frozenlake-test.jsonl --samples 32", jsonFigure(random)}, // the levels name their environment
 		{"erlgo eval --checkpoint $S/sokoban/erl-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $S/sokoban/rlvr-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $S/sokoban/rlvr-10-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $S/sokoban/erl-nomem-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $S/sokoban/erl-norefl-s1/best.safetensors --levels $S/levels/sokoban-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $F/frozenlake/erl-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $F/frozenlake/rlvr-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $F/frozenlake/rlvr-10-s1/best.safetensors --levels $F/levels/frozenlake-test.jsonl", jsonFigure(score)},
