@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/stats"
 )
 
 // GroupReport is what a comparison says of a group of runs (one run is a group of one) beyond
@@ -220,4 +221,73 @@ func lengthName(moves int) string {
 		return "1 move"
 	}
 	return fmt.Sprintf("%d moves", moves)
+}
+
+// TestDifferences returns the test success (sampled) of the first group less that of each
+// other group, of their last and of their best checkpoints, with 95% intervals over runs and
+// levels (stats.Crossed: the levels drawn alike for both groups, each group's runs on their
+// own). It needs at least two groups, every run scored at the same test levels, known alike
+// (Run.TestLevels), with its successes level by level, and the runs of a group scored with as
+// many attempts a level; where they are not, it returns no differences and why not.
+func TestDifferences(groups []Group) (diffs []Difference, whyNot string) {
+	if len(groups) < 2 {
+		return nil, "one group: nothing to difference"
+	}
+	var final, best []stats.Runs
+	levels := ""
+	for _, g := range groups {
+		var f, b stats.Runs
+		for _, r := range g.Runs {
+			t := r.Test
+			switch {
+			case t == nil:
+				return nil, fmt.Sprintf("run %s has no test scores", r.Name)
+			case r.TestLevels == "":
+				return nil, fmt.Sprintf("the test levels of run %s are not known (its test.jsonl is gone)", r.Name)
+			case levels == "":
+				levels = r.TestLevels
+			case r.TestLevels != levels:
+				return nil, fmt.Sprintf("run %s was scored at other test levels than run %s", r.Name, groups[0].Runs[0].Name)
+			}
+			for _, c := range []erl.CheckpointScore{t.Last, t.Best} {
+				if t.Levels < 1 || len(c.SampledSolved) != t.Levels || c.Sampled.N%t.Levels != 0 {
+					return nil, fmt.Sprintf("the test scores of run %s lack the successes level by level (a run of an older erlgo)", r.Name)
+				}
+			}
+			attempts := t.Last.Sampled.N / t.Levels
+			if len(f.Solved) > 0 && (attempts != f.Attempts || t.Best.Sampled.N/t.Levels != b.Attempts) {
+				return nil, fmt.Sprintf("the runs of group %s were scored with unlike attempts a level", g.Name)
+			}
+			f.Solved, f.Attempts = append(f.Solved, t.Last.SampledSolved), attempts
+			b.Solved, b.Attempts = append(b.Solved, t.Best.SampledSolved), t.Best.Sampled.N/t.Levels
+		}
+		final, best = append(final, f), append(best, b)
+	}
+	crossed := make([]*stats.Crossed, 2)
+	for i, runs := range [][]stats.Runs{final, best} {
+		c, err := stats.NewCrossed(runs, stats.Resamples, stats.Seed)
+		if err != nil {
+			return nil, err.Error()
+		}
+		crossed[i] = c
+	}
+	for g := 1; g < len(groups); g++ {
+		diffs = append(diffs, Difference{A: groups[0].Name, B: groups[g].Name,
+			Final: crossed[0].Diff(0, g), Best: crossed[1].Diff(0, g)})
+	}
+	return diffs, ""
+}
+
+// DifferenceTable returns the aligned text table of diffs, headed by what they are and how
+// their intervals are made.
+func DifferenceTable(diffs []Difference) string {
+	var b strings.Builder
+	b.WriteString("\ntest success (sampled), the first group less each other, " + stats.RunsMethod + ":\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "A − B\tlast checkpoints\tbest checkpoints")
+	for _, d := range diffs {
+		fmt.Fprintf(tw, "%s − %s\t%s\t%s\n", d.A, d.B, formatDiff(d.Final), formatDiff(d.Best))
+	}
+	tw.Flush()
+	return b.String()
 }

@@ -378,6 +378,10 @@ type Run struct {
 	Records []erl.Record
 	Test    *erl.TestScores
 	Summary *Summary
+	// TestLevels identifies the levels Test scored, level by level in their order (a hash of
+	// their file, say); "" where they are not known. Runs are differenced level by level only
+	// where theirs are alike and known (TestDifferences).
+	TestLevels string
 }
 
 // end returns the run's steps, training time (seconds) and environment steps at its end, from
@@ -433,8 +437,8 @@ func heldOut(g Group) (m metric, label string, err error) {
 	sampled, greedy := true, true
 	var none []string // runs with no held-out evaluation at all
 	for _, r := range g.Runs {
-		_, s := lastOf(r.Records, evalSampled)
-		_, gr := lastOf(r.Records, evalGreedy)
+		_, s := lastOf(r.curve(), evalSampled)
+		_, gr := lastOf(r.curve(), evalGreedy)
 		sampled, greedy = sampled && s, greedy && gr
 		if !s && !gr {
 			none = append(none, r.Name)
@@ -513,7 +517,7 @@ func PlotCompareGroups(path string, groups []Group, baselines ...Baseline) error
 		for j, a := range axes {
 			curves := make([]plotter.XYs, len(g.Runs))
 			for k, r := range g.Runs {
-				curves[k] = points(r.Records, a.x, y)
+				curves[k] = points(r.curve(), a.x, y)
 			}
 			if len(curves) == 1 {
 				lines[i][j] = curves[0]
@@ -624,21 +628,22 @@ func CompareTable(runs []Run) string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tsteps\twall-clock\tenv steps\tfinal greedy\tfinal sampled\tbest sampled\tat step\tpre (last 10%)\tpost (last 10%)")
 	for _, run := range runs {
-		recs := run.Records
-		if len(recs) == 0 {
+		steps, wall, envSteps, ended := run.end()
+		if !ended {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\t-\t-\t-\t-\n", run.Name)
 			continue
 		}
-		last := recs[len(recs)-1]
-		best, bestStep, ok := bestOf(recs, evalSampled)
+		curve := run.curve()
+		best, bestStep, ok := bestOf(curve, evalSampled)
 		at := "-"
 		if ok {
 			at = fmt.Sprint(bestStep)
 		}
+		recs := run.Records // none where the run was pruned to its summary: no training success
 		tail := recs[len(recs)-(len(recs)+9)/10:]
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			run.Name, last.Step, clock(last.WallSeconds, true), last.EnvSteps,
-			rate(lastOf(recs, evalGreedy)), rate(lastOf(recs, evalSampled)),
+			run.Name, steps, clock(wall, true), envSteps,
+			rate(lastOf(curve, evalGreedy)), rate(lastOf(curve, evalSampled)),
 			rate(best, ok), at,
 			rate(mean(tail, successPre)), rate(mean(tail, successPost)))
 	}
@@ -663,16 +668,16 @@ func CompareGroupTable(groups []Group) (string, error) {
 		}
 		var steps, wall, env, final, best []float64
 		for _, r := range g.Runs {
-			if len(r.Records) == 0 {
+			s, w, e, ended := r.end()
+			if !ended {
 				continue
 			}
-			last := r.Records[len(r.Records)-1]
-			steps, wall = append(steps, float64(last.Step)), append(wall, last.WallSeconds)
-			env = append(env, float64(last.EnvSteps))
-			if v, ok := lastOf(r.Records, m); ok {
+			steps, wall, env = append(steps, float64(s)), append(wall, w), append(env, float64(e))
+			curve := r.curve()
+			if v, ok := lastOf(curve, m); ok {
 				final = append(final, v)
 			}
-			if v, _, ok := bestOf(r.Records, m); ok {
+			if v, _, ok := bestOf(curve, m); ok {
 				best = append(best, v)
 			}
 		}

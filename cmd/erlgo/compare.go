@@ -1,11 +1,14 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,8 +38,17 @@ band from their minimum to their maximum; the table then has a row a group: the 
 their mean length and cost, and the mean and range (min–max) of their final and best validation
 success. Every run of such a group must have a validation evaluation.
 
-With --json standard output is one JSON object, {"groups": [...]}, each group with its runs,
-their test scores and lifts (see the second table); the tables go to standard error.`
+Where every run was scored at the same test levels (its test.jsonl or, for a run pruned of
+it, the level file that its config.json names in the reproduction holding it), a last table
+gives the first group's test success (sampled) less each other group's, of the last and the
+best checkpoints, with 95% intervals from a bootstrap over runs and levels, the levels drawn
+alike for both groups; where they were not, compare says why it gives none. A run pruned to
+its config.json, summary.json and test-scores.json (as a committed reproduction keeps its
+runs) is compared from its summary: its validation curve, its end and its lift.
+
+With --json standard output is one JSON object, {"groups": [...], "differences": [...]}, each
+group with its runs, their test scores and lifts (see the second table), and the differences
+where there are any; the tables go to standard error.`
 
 // runCompare is the compare command.
 func runCompare(sio stdio, args []string) error {
@@ -81,15 +93,7 @@ func runCompare(sio stdio, args []string) error {
 
 	runs := make([]report.Run, len(dirs))
 	for i, dir := range dirs {
-		recs, err := readRun(dir)
-		if err != nil {
-			return err
-		}
-		runs[i] = report.Run{Name: dir, Records: recs}
-		switch ts, err := erl.ReadTestScores(erl.RunDir(dir).TestScores()); {
-		case err == nil:
-			runs[i].Test = &ts
-		case !errors.Is(err, os.ErrNotExist):
+		if runs[i], err = loadRun(dir); err != nil {
 			return err
 		}
 	}
@@ -119,12 +123,23 @@ func runCompare(sio stdio, args []string) error {
 	reports := report.CompareReports(groups)
 	tables := tableWriter(sio, *asJSON)
 	fmt.Fprint(tables, table+report.TestTable(reports))
+	diffs, whyNot := report.TestDifferences(groups)
+	switch {
+	case len(diffs) > 0:
+		fmt.Fprint(tables, report.DifferenceTable(diffs))
+	case len(groups) > 1 && slices.ContainsFunc(runs, func(r report.Run) bool { return r.Test != nil }):
+		fmt.Fprintf(tables, "\nno differences of test success between the groups: %s\n", whyNot)
+	}
 	if err := report.PlotCompareGroups(*out, groups, baselines...); err != nil {
 		return err
 	}
 	fmt.Fprintf(sio.err, "wrote %s\n", *out)
 	if *asJSON {
-		return writeJSON(sio, map[string]any{"groups": reports})
+		out := map[string]any{"groups": reports}
+		if len(diffs) > 0 {
+			out["differences"] = diffs
+		}
+		return writeJSON(sio, out)
 	}
 	return nil
 }
@@ -147,28 +162,87 @@ func groupRuns(runs []report.Run, names []string) []report.Group {
 	return groups
 }
 
-// readRun reads the records of the run in dir, with errors that say what is wrong with dir.
-func readRun(dir string) ([]erl.Record, error) {
+// loadRun reads the run in dir: its records or, where it was pruned to its summary (a
+// committed run keeps its config, summary and test scores, not its metrics), its summary; its
+// test scores, where it has them, and which test levels they are of.
+func loadRun(dir string) (report.Run, error) {
+	run := report.Run{Name: dir}
 	info, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("run dir %s does not exist", dir)
+		return run, fmt.Errorf("run dir %s does not exist", dir)
 	case err != nil:
-		return nil, err
+		return run, err
 	case !info.IsDir():
-		return nil, fmt.Errorf("%s is not a run directory", dir)
+		return run, fmt.Errorf("%s is not a run directory", dir)
 	}
-	path := filepath.Join(dir, erl.MetricsJSONLFile)
+	path := erl.RunDir(dir).Metrics()
 	recs, err := erl.ReadMetrics(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("run dir %s has no %s: not a run, or one that has not begun", dir, erl.MetricsJSONLFile)
+		s, err := report.ReadSummary(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			return run, fmt.Errorf("run dir %s has neither %s nor %s: not a run, or one that has not begun", dir, erl.MetricsJSONLFile, report.SummaryFile)
+		} else if err != nil {
+			return run, err
+		}
+		run.Summary = &s
 	case err != nil:
-		return nil, err
+		return run, err
 	case len(recs) == 0:
-		return nil, fmt.Errorf("%s has no records yet: the run has not finished a step", path)
+		return run, fmt.Errorf("%s has no records yet: the run has not finished a step", path)
 	}
-	return recs, nil
+	run.Records = recs
+	switch ts, err := erl.ReadTestScores(erl.RunDir(dir).TestScores()); {
+	case err == nil:
+		run.Test = &ts
+	case !errors.Is(err, os.ErrNotExist):
+		return run, err
+	}
+	run.TestLevels, err = testLevelsID(dir)
+	return run, err
+}
+
+// testLevelsID identifies the test levels of the run in dir by the SHA-256 of their file: the
+// run's test.jsonl or, where it was pruned, the file its config.json names, which a run of a
+// reproduction names relative to the reproduction's directory; "" where neither is there.
+func testLevelsID(dir string) (string, error) {
+	path := erl.RunDir(dir).Test()
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		path = configTestFile(dir)
+	}
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	} else if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// configTestFile returns the test level file that the config.json in dir names: as it is
+// where absolute, under the reproduction holding the run where relative (a reproduction's run
+// dir is REPRODUCTION/ENV/RUN); "" where it names none or is not found so.
+func configTestFile(dir string) string {
+	raw, err := os.ReadFile(erl.RunDir(dir).Config())
+	var cfg struct {
+		TestFile string `json:"test_file"`
+	}
+	if err != nil || json.Unmarshal(raw, &cfg) != nil || cfg.TestFile == "" {
+		return ""
+	}
+	if filepath.IsAbs(cfg.TestFile) {
+		return cfg.TestFile
+	}
+	root := filepath.Join(dir, "..", "..")
+	if _, err := os.Stat(filepath.Join(root, reproduceSettingsFile)); err != nil {
+		return ""
+	}
+	return filepath.Join(root, cfg.TestFile)
 }
 
 // defaultRunNames names each run by its directory's base name. Runs whose names collide are

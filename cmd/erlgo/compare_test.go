@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -105,7 +106,7 @@ func TestCompare(t *testing.T) {
 		{"names count mismatch", []string{erlDir, rlvrDir, "--names", "ERL"}, 2, nil, "2 run dirs"},
 		{"no run dir", []string{"--out", figure}, 2, nil, "no RUN_DIR"},
 		{"missing run dir", []string{erlDir, filepath.Join(root, "nope")}, 1, nil, "nope does not exist"},
-		{"not a run dir", []string{notRun}, 1, nil, "has no metrics.jsonl"},
+		{"not a run dir", []string{notRun}, 1, nil, "has neither metrics.jsonl nor summary.json"},
 		{"run without records", []string{empty}, 1, nil, "has no records yet"},
 		{"unknown flag", []string{erlDir, "--bogus"}, 2, nil, "bogus"},
 	} {
@@ -318,5 +319,122 @@ func TestCompareTestScores(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "0.375 (0.250–0.500)") {
 		t.Errorf("the tables did not go to standard error:\n%s", stderr.String())
+	}
+}
+
+// TestCompareDifferences: groups scored at the same test levels get the differences of their
+// test success with intervals over runs and levels, in the tables and in --json, a run pruned
+// to its summary taking part through the level file its config names in its reproduction;
+// where the levels are other or unknown, compare says so and differences nothing.
+func TestCompareDifferences(t *testing.T) {
+	root := t.TempDir()
+	repro := filepath.Join(root, "repro")
+	levels := []byte("{\"layout\":[\"a\"]}\n{\"layout\":[\"b\"]}\n{\"layout\":[\"c\"]}\n{\"layout\":[\"d\"]}\n{\"layout\":[\"e\"]}\n")
+	for path, raw := range map[string][]byte{"reproduce.json": []byte("{}"), "levels/test.jsonl": levels} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(repro, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repro, path), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const attempts = 4
+	solved := map[string][]int{ // by run: the attempts solved at each of the 5 levels
+		"a-s1": {4, 3, 2, 1, 0}, "a-s2": {4, 4, 2, 2, 1}, "b-s1": {2, 1, 0, 0, 0}, "b-s2": {3, 1, 1, 0, 0}}
+	scores := func(s []int) erl.TestScores {
+		var n int
+		for _, v := range s {
+			n += v
+		}
+		ev := erl.Evaluation{Sampled: erl.Score{Success: float64(n) / float64(len(s)*attempts), N: len(s) * attempts, Levels: len(s)},
+			Greedy: erl.Score{N: len(s), Levels: len(s)}, SampledSolved: s, GreedySolved: make([]int, len(s))}
+		return erl.TestScores{Levels: len(s), Last: erl.CheckpointScore{Step: 6, Evaluation: ev}, Best: erl.CheckpointScore{Step: 4, Evaluation: ev}}
+	}
+	dirs := map[string]string{}
+	for name, s := range solved {
+		var dir string
+		if strings.HasSuffix(name, "s1") { // a whole run, with its own copy of the levels
+			dir = writeRun(t, filepath.Join(repro, "env"), name, "erl", 6)
+			if err := os.WriteFile(erl.RunDir(dir).Test(), levels, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		} else { // pruned to its config, summary and test scores
+			dir = filepath.Join(repro, "env", name)
+			sum := report.Summary{Status: erl.StatusFinished, Step: 6, Steps: 6, WallSeconds: 60, EnvSteps: 600,
+				Evaluations: []report.Evaluation{{Step: 2, EnvSteps: 200, WallSeconds: 20, Sampled: 0.25}, {Step: 6, EnvSteps: 600, WallSeconds: 60, Sampled: 0.5}}}
+			for file, v := range map[string]any{"summary.json": sum, "config.json": map[string]string{"algo": "erl", "test_file": "levels/test.jsonl"}} {
+				raw, _ := json.Marshal(v)
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, file), raw, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		raw, _ := json.Marshal(scores(s))
+		if err := os.WriteFile(erl.RunDir(dir).TestScores(), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs[name] = dir
+	}
+	figure := filepath.Join(root, "cmp.png")
+	compare := func(names string, runs ...string) (string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"compare", "--out", figure, "--json", "--names", names}, runs...)
+		if code := run(args, stdio{out: &stdout, err: &stderr}); code != 0 {
+			t.Fatalf("compare %q: exit %d: %s", names, code, stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+
+	out, tables := compare("a,a,b,b", dirs["a-s1"], dirs["a-s2"], dirs["b-s1"], dirs["b-s2"])
+	var res struct {
+		Groups      []report.GroupReport `json:"groups"`
+		Differences []report.Difference  `json:"differences"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Differences) != 1 {
+		t.Fatalf("compare --json: %v, %q; want one difference", err, out)
+	}
+	d := res.Differences[0]
+	var sumA, sumB float64 // the plain means of the runs' success, over every attempt
+	for _, v := range append(solved["a-s1"], solved["a-s2"]...) {
+		sumA += float64(v) / (2 * 5 * attempts)
+	}
+	for _, v := range append(solved["b-s1"], solved["b-s2"]...) {
+		sumB += float64(v) / (2 * 5 * attempts)
+	}
+	if d.A != "a" || d.B != "b" || math.Abs(d.Final.Value-(sumA-sumB)) > 1e-12 || math.Abs(d.Best.Value-(sumA-sumB)) > 1e-12 ||
+		!(d.Final.Lo <= d.Final.Value && d.Final.Value <= d.Final.Hi) || d.Final.Hi-d.Final.Lo <= 0 {
+		t.Errorf("difference %+v, want a − b = %.4f within an interval of some width", d, sumA-sumB)
+	}
+	if want := fmt.Sprintf("a − b  %+.3f [%+.3f, %+.3f]", d.Final.Value, d.Final.Lo, d.Final.Hi); !strings.Contains(tables, want) {
+		t.Errorf("the tables lack %q:\n%s", want, tables)
+	}
+	if !strings.Contains(tables, "a      2     6") {
+		t.Errorf("the group table lacks group a's two runs of 6 steps, the pruned one from its summary:\n%s", tables)
+	}
+
+	other := writeRun(t, filepath.Join(root, "elsewhere"), "c-s1", "erl", 6) // scored at other levels
+	if err := os.WriteFile(erl.RunDir(other).Test(), levels[:40], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unknown := filepath.Join(root, "elsewhere", "d-s1") // pruned, outside any reproduction
+	if err := os.CopyFS(unknown, os.DirFS(dirs["b-s2"])); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ run, want string }{
+		{other, "was scored at other test levels"},
+		{unknown, "the test levels of run " + unknown + " are not known"},
+	} {
+		raw, _ := json.Marshal(scores(solved["b-s1"]))
+		if err := os.WriteFile(erl.RunDir(tc.run).TestScores(), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, tables := compare("a,c", dirs["a-s1"], tc.run)
+		if strings.Contains(out, "differences") || !strings.Contains(tables, "no differences of test success between the groups: ") || !strings.Contains(tables, tc.want) {
+			t.Errorf("%s: --json %q, tables:\n%s\nwant no differences, saying %q", tc.run, out, tables, tc.want)
+		}
 	}
 }

@@ -303,6 +303,10 @@ func TestView(t *testing.T) {
 	if code, out, errb := erlgo("", "view", run); code != 0 || out != filepath.Join(run, "view.html")+"\n" {
 		t.Errorf("view of an older run: exit %d, stdout %q, stderr %q", code, out, errb)
 	}
+	pruned := t.TempDir() // a committed run: its summary, not its metrics
+	if err := os.WriteFile(filepath.Join(pruned, "summary.json"), []byte(`{"status":"finished","step":3}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -311,7 +315,8 @@ func TestView(t *testing.T) {
 		{[]string{"view"}, 2, "give one RUN_DIR (got 0)"},
 		{[]string{"view", run, run}, 2, "give one RUN_DIR (got 2)"},
 		{[]string{"view", filepath.Join(run, "missing")}, 1, "does not exist"},
-		{[]string{"view", t.TempDir()}, 1, "has no metrics.jsonl"},
+		{[]string{"view", t.TempDir()}, 1, "has neither metrics.jsonl nor summary.json"},
+		{[]string{"view", pruned}, 1, "its curves and episodes are gone"},
 	} {
 		if code, _, errb := erlgo("", tc.args...); code != tc.code || !strings.Contains(errb, tc.want) {
 			t.Errorf("erlgo %q: exit %d, %q; want exit %d and %q", tc.args, code, errb, tc.code, tc.want)

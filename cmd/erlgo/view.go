@@ -35,9 +35,13 @@ func runView(sio stdio, args []string) error {
 		return usagef("give one RUN_DIR (got %d)", len(args))
 	}
 	dir := erl.RunDir(args[0])
-	recs, err := readRun(string(dir))
+	run, err := loadRun(string(dir))
 	if err != nil {
 		return err
+	}
+	recs := run.Records
+	if len(recs) == 0 {
+		return fmt.Errorf("run dir %s has no %s (a committed run keeps only its summary): its curves and episodes are gone", dir, erl.MetricsJSONLFile)
 	}
 	eps, err := erl.ReadEpisodes(dir.Episodes())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
