@@ -234,8 +234,9 @@ type TermWeights struct {
 	// term, to take the shortest solved first attempt's actions: the policy learns to read a
 	// guided context as it reads a first attempt's, which otherwise only the retries' own
 	// rare successes teach it. It adds no rollout: the solved attempt is already played.
-	// Without second attempts (rlvr) it does nothing.
-	HindsightRetry float64 `json:"hindsight_retry,omitempty"`
+	// Without second attempts (rlvr) it does nothing. A config.json of an erlgo before it
+	// lacks the key and decodes to 0, that erlgo's behaviour (DecodeConfig).
+	HindsightRetry float64 `json:"hindsight_retry"`
 }
 
 // Duration is a time.Duration written as text ("20m") in config files.
@@ -264,7 +265,7 @@ func DefaultConfig() Config {
 		Steps: 1000, Batch: 8, Group: 4, Tau: 1, ReflectionLen: 24, MemorySize: 8, MemoryShown: 1,
 		MemoryMode: MemoryContext, ReflectionReward: RewardSuccess, ReflectionVocab: ReflectionWords,
 		GuidancePositions: GuidanceFirst,
-		Weights:           TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1},
+		Weights:           TermWeights{First: 1, Second: 1, Reflection: 1, Distill: 1, HindsightRetry: 1},
 		Curriculum:        CurriculumAdaptive,
 		Aggregation:       "token-mean",
 		Rollout:           model.SampleConfig{Temperature: 1},

@@ -17,12 +17,28 @@ var renamedKeys = map[string]map[string]string{
 		"DistillCoef": "distill_coef", "DistillISClip": "distill_is_clip"},
 }
 
+// addedKeys are keys added to a section of config.json after erlgo had written the section
+// whole, where today's default is not the behaviour of the erlgo before them. A section that
+// holds every key of before and not key was written by that erlgo (or in its image), and key
+// takes value, that erlgo's behaviour, rather than the default: a run or a config file of an
+// older erlgo trains as it did.
+var addedKeys = []struct {
+	section, key string
+	before       []string
+	value        json.RawMessage
+}{
+	{"weights", "hindsight_retry", []string{"first", "second", "reflection", "distill"}, json.RawMessage("0")},
+}
+
 // DecodeConfig decodes a config written as JSON, the keys of config.json, over cfg: a config
 // file's (after YAML is turned into JSON) or a checkpoint's. Keys it leaves out keep cfg's
 // values, except that the switches follow an "algo" the JSON sets unless it sets "switches"
-// too. An unknown key, or a value of the wrong kind, is an error that names the key. The keys
-// of older erlgo versions (objective.ClipLow and the like) are accepted: renamed lists them,
-// each as "old → new", for a deprecation message.
+// too, and that a section written whole by an older erlgo, without a key added since, gives
+// that key the older erlgo's behaviour (addedKeys: weights naming first, second, reflection
+// and distill but not hindsight_retry have no hindsight retries). An unknown key, or a value
+// of the wrong kind, is an error that names the key. The keys of older erlgo versions
+// (objective.ClipLow and the like) are accepted: renamed lists them, each as "old → new", for
+// a deprecation message.
 func DecodeConfig(js []byte, cfg *Config) (renamed []string, err error) {
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(js, &keys); err != nil {
@@ -55,6 +71,19 @@ func DecodeConfig(js []byte, cfg *Config) (renamed []string, err error) {
 		}
 	}
 	slices.Sort(renamed)
+	for _, a := range addedKeys {
+		var sub map[string]json.RawMessage
+		if json.Unmarshal(keys[a.section], &sub) != nil || sub == nil {
+			continue // absent, or not an object: decoding below says so
+		}
+		if _, ok := sub[a.key]; ok || !hasAll(sub, a.before) {
+			continue
+		}
+		sub[a.key] = a.value
+		if keys[a.section], err = json.Marshal(sub); err != nil {
+			return nil, err
+		}
+	}
 	if _, ok := keys["switches"]; !ok {
 		if a, ok := keys["algo"]; ok { // switches follow the algorithm unless the config sets them
 			var algo string
@@ -77,6 +106,16 @@ func DecodeConfig(js []byte, cfg *Config) (renamed []string, err error) {
 		return nil, configError(js, err)
 	}
 	return renamed, nil
+}
+
+// hasAll reports whether obj has every one of keys.
+func hasAll(obj map[string]json.RawMessage, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := obj[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // configError rewrites an error of encoding/json about the config js in the config's terms:

@@ -957,6 +957,12 @@ func TestDecodeConfig(t *testing.T) {
 			func(c Config) bool { return c.Algo == AlgoRLVR && !c.Switches.SecondAttempt }},
 		{"unless given", `{"algo": "rlvr", "switches": {"second_attempt": true}}`, "", nil,
 			func(c Config) bool { return c.Algo == AlgoRLVR && c.Switches.SecondAttempt }},
+		{"weights an older erlgo wrote", `{"weights": {"first": 1, "second": 1, "reflection": 1, "distill": 0.5}}`, "", nil,
+			func(c Config) bool { return c.Weights.Distill == 0.5 && c.Weights.HindsightRetry == 0 }},
+		{"one weight", `{"weights": {"distill": 0.5}}`, "", nil,
+			func(c Config) bool { return c.Weights.Distill == 0.5 && c.Weights.HindsightRetry == DefaultConfig().Weights.HindsightRetry }},
+		{"every weight", `{"weights": {"first": 1, "second": 1, "reflection": 1, "distill": 1, "hindsight_retry": 2}}`, "", nil,
+			func(c Config) bool { return c.Weights.HindsightRetry == 2 }},
 		{"old and new name", `{"objective": {"KLCoef": 0.5, "kl_coef": 0.1}}`, "objective.KLCoef and objective.kl_coef are the same setting", nil, nil},
 		{"unknown key", `{"steps": 1, "every_bogus": 1}`, `unknown key "every_bogus"`, nil, nil},
 		{"text for a count", `{"batch": "x"}`, "batch: text where a whole number is wanted", nil, nil},
@@ -980,6 +986,20 @@ func TestDecodeConfig(t *testing.T) {
 		case !slices.Equal(renamed, tc.renamed) || !tc.check(cfg):
 			t.Errorf("%s: renamed %q, config %+v", tc.name, renamed, cfg)
 		}
+	}
+
+	// A config.json decodes to the config that wrote it, whatever the defaults: every setting
+	// off its default comes back off it.
+	off := DefaultConfig()
+	off.Weights = TermWeights{First: 0.5, Second: 0, Reflection: 0, Distill: 0, HindsightRetry: 0}
+	off.MeasureLift, off.Steps = false, 3
+	js, err := json.Marshal(off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := DefaultConfig()
+	if _, err := DecodeConfig(js, &back); err != nil || !reflect.DeepEqual(back, off) {
+		t.Errorf("config.json of %+v decodes to %+v (%v)", off, back, err)
 	}
 }
 

@@ -499,6 +499,7 @@ func TestVariantConfigs(t *testing.T) {
 	for _, k := range []string{"memory_mode", "reflection_reward", "reflection_vocab", "guidance_positions", "init", "init_sha256"} {
 		delete(keys, k)
 	}
+	delete(keys["weights"].(map[string]any), "hindsight_retry")
 	raw, _ := json.Marshal(keys)
 	extra := maps.Clone(ck.Extra)
 	extra[metaRunConfig] = string(raw)

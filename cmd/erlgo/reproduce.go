@@ -152,6 +152,26 @@ type reproduceSettings struct {
 	ConfigFile string `json:"config_file,omitempty"`
 }
 
+// decodeSettings decodes a reproduce.json, its base config as erl.DecodeConfig decodes a
+// config.json: over the defaults, a key that an older erlgo did not write taking that erlgo's
+// behaviour.
+func decodeSettings(raw []byte) (reproduceSettings, error) {
+	var s reproduceSettings
+	var base struct {
+		Base json.RawMessage `json:"base_config"`
+	}
+	if err := errors.Join(json.Unmarshal(raw, &s), json.Unmarshal(raw, &base)); err != nil {
+		return s, err
+	}
+	s.Base = erl.DefaultConfig()
+	if len(base.Base) > 0 {
+		if _, err := erl.DecodeConfig(base.Base, &s.Base); err != nil {
+			return s, fmt.Errorf("base_config: %w", err)
+		}
+	}
+	return s, nil
+}
+
 // budget is a run's budget: a training time, or else a number of steps.
 type budget struct {
 	time  time.Duration
@@ -441,8 +461,8 @@ func resolveSettings(dir string, given reproduceSettings, set map[string]bool) (
 	} else if err != nil {
 		return given, err
 	}
-	stored := reproduceSettings{Base: erl.DefaultConfig()}
-	if err := json.Unmarshal(raw, &stored); err != nil {
+	stored, err := decodeSettings(raw)
+	if err != nil {
 		return given, fmt.Errorf("%s: %w (not a reproduction's settings; give another --out)", path, err)
 	}
 	var differ []string

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -91,6 +92,24 @@ func TestReproduceDryRun(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("--dry-run wrote %s (%v)", out, err)
+	}
+}
+
+// TestCommittedReproductionsContinue: every committed reproduction, whichever erlgo wrote it,
+// is one this erlgo continues with all its runs done: its settings and its runs' configs
+// decode to what they were (a key an older erlgo did not write taking that erlgo's
+// behaviour, not today's default).
+func TestCommittedReproductionsContinue(t *testing.T) {
+	settings, err := filepath.Glob(filepath.Join("..", "..", "bench", "results", "*", reproduceSettingsFile))
+	if err != nil || len(settings) == 0 {
+		t.Fatalf("no committed reproduction found (%v)", err)
+	}
+	for _, path := range settings {
+		dir := filepath.Dir(path)
+		code, stdout, errb := erlgo("", "reproduce", "--dry-run", "--out", dir)
+		if code != 0 || !regexp.MustCompile(`\d+ done, 0 to resume, 0 to start`).MatchString(stdout) {
+			t.Errorf("%s: exit %d, %s%s; want every run done and kept", dir, code, stdout, errb)
+		}
 	}
 }
 
