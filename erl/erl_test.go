@@ -960,7 +960,9 @@ func TestDecodeConfig(t *testing.T) {
 		{"weights an older erlgo wrote", `{"weights": {"first": 1, "second": 1, "reflection": 1, "distill": 0.5}}`, "", nil,
 			func(c Config) bool { return c.Weights.Distill == 0.5 && c.Weights.HindsightRetry == 0 }},
 		{"one weight", `{"weights": {"distill": 0.5}}`, "", nil,
-			func(c Config) bool { return c.Weights.Distill == 0.5 && c.Weights.HindsightRetry == DefaultConfig().Weights.HindsightRetry }},
+			func(c Config) bool {
+				return c.Weights.Distill == 0.5 && c.Weights.HindsightRetry == DefaultConfig().Weights.HindsightRetry
+			}},
 		{"every weight", `{"weights": {"first": 1, "second": 1, "reflection": 1, "distill": 1, "hindsight_retry": 2}}`, "", nil,
 			func(c Config) bool { return c.Weights.HindsightRetry == 2 }},
 		{"old and new name", `{"objective": {"KLCoef": 0.5, "kl_coef": 0.1}}`, "objective.KLCoef and objective.kl_coef are the same setting", nil, nil},
