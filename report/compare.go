@@ -249,10 +249,8 @@ func TestDifferences(groups []Group) (diffs []Difference, whyNot string) {
 			case r.TestLevels != levels:
 				return nil, fmt.Sprintf("run %s was scored at other test levels than run %s", r.Name, groups[0].Runs[0].Name)
 			}
-			for _, c := range []erl.CheckpointScore{t.Last, t.Best} {
-				if t.Levels < 1 || len(c.SampledSolved) != t.Levels || c.Sampled.N%t.Levels != 0 {
-					return nil, fmt.Sprintf("the test scores of run %s lack the successes level by level (a run of an older erlgo)", r.Name)
-				}
+			if c, ok := unscoredCheckpoint(*t); ok {
+				return nil, fmt.Sprintf("the test scores of %s of run %s lack the successes level by level (a run of an older erlgo)", c, r.Name)
 			}
 			attempts := t.Last.Sampled.N / t.Levels
 			if len(f.Solved) > 0 && (attempts != f.Attempts || t.Best.Sampled.N/t.Levels != b.Attempts) {

@@ -374,6 +374,18 @@ func findDifference(ds []Difference, a, b string) *Difference {
 	return nil
 }
 
+// unscoredCheckpoint returns the checkpoint of t whose test scores lack the successes level by
+// level (a run of an older erlgo), which the bootstrap over levels needs; ok is false where
+// neither does.
+func unscoredCheckpoint(t erl.TestScores) (checkpoint string, ok bool) {
+	for _, c := range []erl.CheckpointScore{t.Last, t.Best} {
+		if t.Levels < 1 || len(c.SampledSolved) != t.Levels || len(c.GreedySolved) != t.Levels || c.Sampled.N%t.Levels != 0 {
+			return c.Checkpoint, true
+		}
+	}
+	return "", false
+}
+
 // runScore returns the summary of a finished run, checking that its test scores are of the
 // environment's testLevels shared levels and hold their counts level by level.
 func runScore(run Run, testLevels int) (RunScore, error) {
@@ -387,10 +399,8 @@ func runScore(run Run, testLevels int) (RunScore, error) {
 	case t.Levels != testLevels:
 		return RunScore{}, fmt.Errorf("report: run %s was scored at %d test levels, not the %d that its environment's runs share", run.Name, t.Levels, testLevels)
 	}
-	for _, c := range []erl.CheckpointScore{t.Last, t.Best} {
-		if len(c.SampledSolved) != t.Levels || len(c.GreedySolved) != t.Levels || c.Sampled.N%t.Levels != 0 {
-			return RunScore{}, fmt.Errorf("report: run %s: the test scores of %s lack the successes level by level (a run of an older erlgo): score it again", run.Name, c.Checkpoint)
-		}
+	if c, ok := unscoredCheckpoint(*t); ok {
+		return RunScore{}, fmt.Errorf("report: run %s: the test scores of %s lack the successes level by level (a run of an older erlgo): score it again", run.Name, c)
 	}
 	rs := RunScore{Dir: run.Name, Steps: steps, WallSeconds: wall, EnvSteps: envSteps, BestStep: t.Best.Step,
 		Final: t.Last.Sampled, Best: t.Best.Sampled, FinalGreedy: t.Last.Greedy, BestGreedy: t.Best.Greedy}
