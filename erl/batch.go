@@ -18,13 +18,18 @@ const (
 	// termHindsightRetry trains a retry's guided context on a solved first attempt's actions
 	// (TermWeights.HindsightRetry).
 	termHindsightRetry
+	// termHindsightReflection trains a reflection to write a solved first attempt's actions
+	// (TermWeights.HindsightReflection).
+	termHindsightReflection
 	numTerms
 )
 
 // supervised reports whether a term trains the likelihood of its tokens (the distillation
 // term of model.Objective) rather than their policy gradient: tokens taken under another
 // context than the one trained, which need no advantage.
-func (t termKind) supervised() bool { return t == termDistill || t == termHindsightRetry }
+func (t termKind) supervised() bool {
+	return t == termDistill || t == termHindsightRetry || t == termHindsightReflection
+}
 
 // piece is one trained sequence: a context with its trained tokens at the end.
 type piece struct {
@@ -123,7 +128,7 @@ func (u *updateBatch) build(w TermWeights, aggregation string) *model.Batch {
 		unitTokens[p.unit] += n
 	}
 	termWeight := [numTerms]float64{termFirst: w.First, termSecond: w.Second, termReflection: w.Reflection, termDistill: w.Distill,
-		termHindsightRetry: w.HindsightRetry}
+		termHindsightRetry: w.HindsightRetry, termHindsightReflection: w.HindsightReflection}
 	b := &model.Batch{}
 	for _, p := range u.pieces {
 		norm := float64(termTokens[p.term])

@@ -237,6 +237,15 @@ type TermWeights struct {
 	// Without second attempts (rlvr) it does nothing. A config.json of an erlgo before it
 	// lacks the key and decodes to 0, that erlgo's behaviour (DecodeConfig).
 	HindsightRetry float64 `json:"hindsight_retry"`
+	// HindsightReflection scales the hindsight reflections (0: none). Where a task's group
+	// holds a solved first attempt, each reflection on a failed attempt at that task is
+	// trained, on the likelihood term, to write the shortest solved attempt's actions as its
+	// words (as many as a reflection holds, then its end: HindsightPlan), and the task's
+	// hindsight retries train under that plan as their reflection instead of the one sampled:
+	// a reflection becomes a plan, and a retry is taught to follow one. Without reflections
+	// (erl-norefl, rlvr) it does nothing; with memory_mode seed, whose reflections edit a
+	// stored one, it is refused.
+	HindsightReflection float64 `json:"hindsight_reflection"`
 }
 
 // Duration is a time.Duration written as text ("20m") in config files.
@@ -366,9 +375,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("test_levels %d must lie in [0, %d] (0: no test split)", c.TestLevels, MaxEvalLevels)
 	case c.TestFile == "" && CheckEvaluation(c.TestLevels, c.EvalSamples) != nil:
 		return fmt.Errorf("test split: %w", CheckEvaluation(c.TestLevels, c.EvalSamples))
+	case c.Weights.HindsightReflection > 0 && c.MemoryMode == MemorySeed:
+		return fmt.Errorf("weights.hindsight_reflection trains whole plans, and memory_mode %q writes reflections that edit a stored one: choose one", MemorySeed)
 	case c.MicroBatch < 1:
 		return fmt.Errorf("micro_batch %d must be at least 1", c.MicroBatch)
-	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0 || c.Weights.HindsightRetry < 0:
+	case c.Weights.First < 0 || c.Weights.Second < 0 || c.Weights.Reflection < 0 || c.Weights.Distill < 0 || c.Weights.HindsightRetry < 0 ||
+		c.Weights.HindsightReflection < 0:
 		return fmt.Errorf("term weights must not be negative: %+v", c.Weights)
 	}
 	if err := validateSample("rollout", c.Rollout); err != nil {

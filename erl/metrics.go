@@ -49,6 +49,9 @@ type Record struct {
 	// HindsightRetries is the number of retries whose guided context was trained on a solved
 	// first attempt at their task (TermWeights.HindsightRetry).
 	HindsightRetries int `json:"hindsight_retries,omitempty"`
+	// HindsightReflections is the number of reflections trained to write a solved first
+	// attempt's actions (TermWeights.HindsightReflection).
+	HindsightReflections int `json:"hindsight_reflections,omitempty"`
 	// Memory is the number of reflections held in the cross-episode memory.
 	Memory int `json:"memory"`
 

@@ -751,28 +751,42 @@ func (t *Trainer) consolidate(ep *StepEpisodes, groups []int, u *updateBatch, re
 			rec.Distilled++
 		}
 	}
-	if cfg.Weights.HindsightRetry > 0 {
-		return t.hindsightRetries(ep, groups, u, rec)
+	if cfg.Weights.HindsightRetry > 0 || cfg.Weights.HindsightReflection > 0 {
+		return t.hindsight(ep, groups, u, rec)
 	}
 	return nil
 }
 
-// hindsightRetries adds the hindsight-retry term (TermWeights.HindsightRetry): each retry at a
-// task that one of its group's first attempts solved has its guided context trained to take
-// the actions of the shortest such attempt (the earliest of equals).
-func (t *Trainer) hindsightRetries(ep *StepEpisodes, groups []int, u *updateBatch, rec *Record) error {
+// hindsight adds the hindsight terms at each retry whose task one of its group's first
+// attempts solved, taught by the shortest such attempt (the earliest of equals): its
+// reflection is trained to write that attempt's actions (TermWeights.HindsightReflection),
+// and its guided context to take them (TermWeights.HindsightRetry), under that plan where
+// reflections are trained to write it, else under the retry's own guidance.
+func (t *Trainer) hindsight(ep *StepEpisodes, groups []int, u *updateBatch, rec *Record) error {
+	w := t.Config.Weights
 	solved := map[int]*Attempt{} // task (group) → its shortest solved first attempt
 	for i, a := range ep.First {
 		if s, ok := solved[groups[i]]; a.Solved && (!ok || len(a.Actions) < len(s.Actions)) {
 			solved[groups[i]] = a
 		}
 	}
+	planned := w.HindsightReflection > 0 && len(ep.ReflectionPrompts) == len(ep.Retried)
 	for k, i := range ep.Retried {
 		demo, ok := solved[groups[i]]
 		if !ok {
 			continue
 		}
-		turns, err := TurnsUnder(t.Contexts, demo, ep.Second[k].Guide)
+		guide := ep.Second[k].Guide
+		if planned {
+			plan := HindsightPlan(t.Contexts, demo.Actions, t.Config.ReflectionLen)
+			u.addGenerated(ep.ReflectionPrompts[k], plan, make([]float32, len(plan)), 0, termHindsightReflection)
+			rec.HindsightReflections++
+			guide = Guidance{Reflection: plan[:min(len(plan), len(demo.Actions))]} // its words, without the end
+		}
+		if w.HindsightRetry == 0 {
+			continue
+		}
+		turns, err := TurnsUnder(t.Contexts, demo, guide)
 		if err != nil {
 			return err
 		}
@@ -780,6 +794,17 @@ func (t *Trainer) hindsightRetries(ep *StepEpisodes, groups []int, u *updateBatc
 		rec.HindsightRetries++
 	}
 	return nil
+}
+
+// HindsightPlan is the reflection a hindsight reflection is trained to write for a task that
+// actions solved: the actions' words, then the reflection's end, as a reflection of at most
+// maxLen tokens holds them (a plan too long for it keeps its first maxLen actions and no end,
+// as a generation cut at maxLen would).
+func HindsightPlan(c *Contexts, actions []envs.Action, maxLen int) []int32 {
+	if len(actions) >= maxLen {
+		return c.actionTokens(actions[:maxLen])
+	}
+	return append(c.actionTokens(actions), c.EOS())
 }
 
 func seqTokens(seqs []model.Sequence) int64 {

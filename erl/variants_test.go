@@ -624,3 +624,148 @@ func TestHindsightRetries(t *testing.T) {
 		}
 	}
 }
+
+// TestHindsightReflections: with weights.hindsight_reflection, each reflection on a failed
+// attempt at a task that a first attempt of its group solved is trained, on the likelihood
+// term with the term's weight, to write the shortest solved attempt's actions and its end,
+// and that task's hindsight retries train under that plan instead of the sampled reflection;
+// reflections at tasks nobody solved add nothing, nor does the ablation without reflections.
+func TestHindsightReflections(t *testing.T) {
+	for _, algo := range []string{AlgoERL, AlgoERLNoReflect} {
+		const weight = 0.5
+		cfg := testConfig(algo)
+		cfg.ReflectionLen = 24 // a reflection holds the whole plan (HindsightPlan's cut: TestHindsightPlan)
+		cfg.Weights.HindsightReflection = weight
+		tr := newTestTrainer(t, cfg)
+		c := tr.Contexts
+		v := c.Vocab()
+		solvedTask, short, long := detoured(t, c)
+		unsolvedTask := sokobanTask(t, 1000)
+		fail := []envs.Action{envs.Up, envs.Up}
+		ep := &StepEpisodes{
+			First: []*Attempt{
+				attemptWith(t, c, solvedTask, fail, Guidance{}),
+				attemptWith(t, c, solvedTask, long, Guidance{}),
+				attemptWith(t, c, solvedTask, short, Guidance{}),
+				attemptWith(t, c, unsolvedTask, fail, Guidance{}),
+			},
+			Retried: []int{0, 3},
+		}
+		groups := []int{0, 0, 0, 1}
+		guides := []Guidance{{Attempt: ep.First[0]}, {Attempt: ep.First[3]}}
+		if algo == AlgoERL {
+			words := [][]int32{v.IDs("push", "Right"), v.IDs("avoid", "wall")}
+			guides = nil
+			for k, i := range ep.Retried {
+				p, err := c.Reflection(ep.First[i], nil, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ep.ReflectionPrompts = append(ep.ReflectionPrompts, p)
+				ep.ReflectionGens = append(ep.ReflectionGens, model.Generation{Tokens: append(slices.Clone(words[k]), c.EOS()), Logp: make([]float32, len(words[k])+1)})
+				ep.Reflections = append(ep.Reflections, words[k])
+				guides = append(guides, Guidance{Reflection: words[k]})
+			}
+		}
+		ep.Second = []*Attempt{
+			attemptWith(t, c, solvedTask, []envs.Action{envs.Left}, guides[0]),
+			attemptWith(t, c, unsolvedTask, []envs.Action{envs.Left}, guides[1]),
+		}
+		u := newUpdateBatch(c)
+		var rec Record
+		if err := tr.consolidate(ep, groups, u, &rec); err != nil {
+			t.Fatal(err)
+		}
+		var plans, retries []piece
+		for _, p := range u.pieces {
+			switch p.term {
+			case termHindsightReflection:
+				plans = append(plans, p)
+			case termHindsightRetry:
+				retries = append(retries, p)
+			}
+		}
+		// The retry at the solved task trains under the plan, or without reflections under its raw attempt.
+		retryGuide := guides[0]
+		if algo == AlgoERLNoReflect {
+			if len(plans) != 0 || rec.HindsightReflections != 0 {
+				t.Fatalf("%s: %d hindsight reflections trained, %d counted; want none", algo, len(plans), rec.HindsightReflections)
+			}
+		} else {
+			if len(plans) != 1 || rec.HindsightReflections != 1 {
+				t.Fatalf("%s: %d hindsight reflections trained, %d counted; want 1, the reflection at the solved task", algo, len(plans), rec.HindsightReflections)
+			}
+			want := slices.Concat(ep.ReflectionPrompts[0].Tokens, v.IDs(actionNames(short)...), []int32{c.EOS()})
+			if p := plans[0]; !slices.Equal(p.seq.Tokens, want) || p.first != len(ep.ReflectionPrompts[0].Tokens) {
+				t.Fatalf("%s: the hindsight reflection is\n  %s (trained from token %d)\nwant its prompt and the short solution\n  %s (from %d)",
+					algo, c.Describe(p.seq.Tokens), p.first, c.Describe(want), len(ep.ReflectionPrompts[0].Tokens))
+			}
+			retryGuide = Guidance{Reflection: v.IDs(actionNames(short)...)}
+		}
+		demo := attemptWith(t, c, solvedTask, short, retryGuide)
+		if len(retries) != len(demo.Turns) {
+			t.Fatalf("%s: %d hindsight retry turns, want one per action of the short solution (%d)", algo, len(retries), len(demo.Turns))
+		}
+		for k, p := range retries {
+			if w := appendToken(demo.Turns[k], demo.Tokens[k]); !slices.Equal(p.seq.Tokens, w.Tokens) || !slices.Equal(p.seq.Pos, w.Pos) {
+				t.Fatalf("%s: hindsight retry turn %d is\n  %s\nwant\n  %s", algo, k, c.Describe(p.seq.Tokens), c.Describe(w.Tokens))
+			}
+		}
+		if algo == AlgoERLNoReflect {
+			continue
+		}
+		b := u.build(cfg.Weights, cfg.Aggregation)
+		planTokens := len(short) + 1
+		var onPlan int
+		for _, sc := range b.Scored {
+			if sc.Seq < len(b.Seqs) && slices.Equal(b.Seqs[sc.Seq].Tokens, plans[0].seq.Tokens) {
+				onPlan++
+				if math.Abs(float64(sc.DistillWeight)-weight/float64(planTokens)) > 1e-7 || sc.PGWeight != 0 {
+					t.Errorf("a plan token weighs %g on the likelihood term and %g on the policy gradient, want %g and 0",
+						sc.DistillWeight, sc.PGWeight, weight/float64(planTokens))
+				}
+			}
+		}
+		if onPlan != planTokens {
+			t.Errorf("%d plan tokens scored, want %d (the actions and the end)", onPlan, planTokens)
+		}
+	}
+}
+
+// TestHindsightPlan: a plan is the actions' words and the reflection's end, cut as a
+// reflection of maxLen tokens would be.
+func TestHindsightPlan(t *testing.T) {
+	c := NewContexts(model.StandardVocab())
+	v := c.Vocab()
+	acts := []envs.Action{envs.Up, envs.Left, envs.Left, envs.Down}
+	for _, tc := range []struct {
+		maxLen int
+		want   []string
+	}{
+		{5, []string{"Up", "Left", "Left", "Down", "<eos>"}},
+		{8, []string{"Up", "Left", "Left", "Down", "<eos>"}},
+		{4, []string{"Up", "Left", "Left", "Down"}},
+		{2, []string{"Up", "Left"}},
+	} {
+		if got := HindsightPlan(c, acts, tc.maxLen); !slices.Equal(got, v.IDs(tc.want...)) {
+			t.Errorf("maxLen %d: plan %s, want %q", tc.maxLen, c.Describe(got), tc.want)
+		}
+	}
+}
+
+// TestHindsightReflectionRefusesSeed: a whole plan cannot be the edit of a stored reflection.
+func TestHindsightReflectionRefusesSeed(t *testing.T) {
+	cfg := testConfig(AlgoERL)
+	cfg.Weights.HindsightReflection, cfg.MemoryMode = 1, MemorySeed
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "hindsight_reflection") {
+		t.Fatalf("Validate: %v; want hindsight_reflection refused with memory_mode seed", err)
+	}
+}
+
+func actionNames(actions []envs.Action) []string {
+	names := make([]string, len(actions))
+	for i, a := range actions {
+		names[i] = a.String()
+	}
+	return names
+}

@@ -112,6 +112,7 @@ func runTrain(sio stdio, args []string) error {
 	guidancePositions := fs.String("guidance-positions", def.GuidancePositions, "where a second attempt's guidance stands among its position ids: "+strings.Join(erl.GuidancePositionsModes, ", ")+
 		"\n(aligned keeps the turn at a first attempt's ids and gives the guidance ids past them)")
 	hindsightRetry := fs.Float64("hindsight-retry", def.Weights.HindsightRetry, "weight `W` of the hindsight retries: each retry at a task that a first attempt of its group solved has its guided context trained on that solved attempt's actions (0: off)")
+	hindsightReflection := fs.Float64("hindsight-reflection", def.Weights.HindsightReflection, "weight `W` of the hindsight reflections: each reflection on a failed attempt at a task that a first attempt of its group solved is trained to write that attempt's actions, and the hindsight retries follow that plan (0: off)")
 	initFrom := fs.String("init", "", "start the policy (and the KL term's reference) from the weights of `CKPT`, a checkpoint of erlgo pretrain, with a fresh optimizer")
 	lr := fs.Float64("lr", def.Optim.LR, "learning rate")
 	out := fs.String("out", "", "run `DIR` (default runs/ALGO-ENV-sSEED)")
@@ -153,10 +154,11 @@ func runTrain(sio stdio, args []string) error {
 			} // else Validate names the algorithm
 		},
 		"reflection-reward": func() { cfg.ReflectionReward = *reflectionReward }, "memory-mode": func() { cfg.MemoryMode = *memoryMode },
-		"reflection-vocab":   func() { cfg.ReflectionVocab = *reflectionVocab },
-		"guidance-positions": func() { cfg.GuidancePositions = *guidancePositions },
-		"init":               func() { cfg.Init, cfg.InitSHA256 = *initFrom, "" },
-		"hindsight-retry":    func() { cfg.Weights.HindsightRetry = *hindsightRetry },
+		"reflection-vocab":     func() { cfg.ReflectionVocab = *reflectionVocab },
+		"guidance-positions":   func() { cfg.GuidancePositions = *guidancePositions },
+		"init":                 func() { cfg.Init, cfg.InitSHA256 = *initFrom, "" },
+		"hindsight-retry":      func() { cfg.Weights.HindsightRetry = *hindsightRetry },
+		"hindsight-reflection": func() { cfg.Weights.HindsightReflection = *hindsightReflection },
 	}
 	for _, names := range [][2]string{{"val-levels", "eval-levels"}, {"val-levels-file", "eval-levels-file"}} {
 		if set[names[0]] && set[names[1]] {
