@@ -24,9 +24,9 @@ type GroupReport struct {
 	Sampled  *Spread       `json:"test_sampled,omitempty"`
 	Greedy   *Spread       `json:"test_greedy,omitempty"`
 	ByLength []LengthGroup `json:"test_by_length,omitempty"`
-	// Lift is the reflection's lift pooled over the retried tasks of every run of the group;
-	// absent where none measured it, and where a run of several lacks its records (its retried
-	// tasks are gone).
+	// Lift is the reflection's lift pooled over the retried tasks of every run of the group
+	// (PoolLift); where a run of several lacks its records (its retried tasks are gone), the
+	// runs' own lifts combined (CombineLifts); absent where a run measured none.
 	Lift *Lift `json:"reflection_lift,omitempty"`
 }
 
@@ -68,7 +68,8 @@ func CompareReports(groups []Group) []GroupReport {
 		var sampled, greedy []float64
 		var pooled []erl.Record
 		byLength := map[int]*lengthSum{}
-		poolable := true // every run has the records that the group's lift pools
+		poolable := true    // every run has the records that the group's lift pools
+		var runLifts []Lift // every run's own lift, where each has one
 		for _, r := range g.Runs {
 			rr := RunReport{Name: r.Name, Test: r.Test}
 			rr.Steps, _, _, _ = r.end()
@@ -81,6 +82,7 @@ func CompareReports(groups []Group) []GroupReport {
 			}
 			if l, ok := r.lift(); ok {
 				rr.Lift = &l
+				runLifts = append(runLifts, l)
 			}
 			poolable = poolable && len(r.Records) > 0
 			pooled = append(pooled, r.Records...)
@@ -112,6 +114,9 @@ func CompareReports(groups []Group) []GroupReport {
 			if l, ok := PoolLift(pooled); ok {
 				gr.Lift = &l
 			}
+		case len(runLifts) == len(gr.Runs):
+			l, _ := CombineLifts(runLifts)
+			gr.Lift = &l
 		}
 		out[i] = gr
 	}
@@ -145,7 +150,8 @@ func TestTable(reports []GroupReport) string {
 	var b strings.Builder
 	b.WriteString("\n")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "group\ttest runs\ttest levels\tbest at step\ttest sampled (best)\ttest greedy (best)\treflection lift\tretries")
+	fmt.Fprintln(tw, "group\ttest runs\ttest levels\tbest at step\ttest sampled (best)\ttest greedy (best)\treflection lift\tretries\tguided / plain")
+	combined := false
 	for _, g := range reports {
 		levels, at, sampled, greedy := "-", "-", "-", "-"
 		switch {
@@ -165,16 +171,26 @@ func TestTable(reports []GroupReport) string {
 			sampled = fmt.Sprintf("%.3f (%.3f–%.3f)", g.Sampled.Mean, g.Sampled.Min, g.Sampled.Max)
 			greedy = fmt.Sprintf("%.3f (%.3f–%.3f)", g.Greedy.Mean, g.Greedy.Min, g.Greedy.Max)
 		}
-		liftText, retries := "-", "-"
+		liftText, retries, rates := "-", "-", "-"
 		if l := g.Lift; l != nil {
 			liftText, retries = fmt.Sprintf("%+.3f [%+.3f, %+.3f]", l.Lift.Value, l.Lift.Lo, l.Lift.Hi), fmt.Sprint(l.Attempts)
+			rates = fmt.Sprintf("%.3f / %.3f", l.Guided.Value, l.Plain.Value)
+			if l.Interval == CombinedLiftMethod {
+				liftText += "*"
+				combined = true
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%d of %d\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, g.TestRuns, len(g.Runs), levels, at, sampled, greedy, liftText, retries)
+		fmt.Fprintf(tw, "%s\t%d of %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, g.TestRuns, len(g.Runs), levels, at, sampled, greedy, liftText, retries, rates)
 	}
 	tw.Flush()
 	b.WriteString("test: the best checkpoint of each run (chosen on validation), 95% intervals from a bootstrap over levels;\n" +
 		"a group of several runs: mean (min–max) over them. Lift: guided second attempt − plain retry, at the same\n" +
-		"retried attempts, pooled over the runs' steps, 95% interval from a bootstrap over the retried tasks.\n")
+		"retried attempts (their success rates: guided / plain), pooled over the runs' steps, 95% interval from a\n" +
+		"bootstrap over the retried tasks.\n")
+	if combined {
+		b.WriteString("*: runs pruned to their summaries: the runs' own lifts combined, weighted by their retries, the interval\n" +
+			"a normal approximation from theirs.\n")
+	}
 	if !test {
 		return b.String()
 	}

@@ -3,12 +3,14 @@ package report
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/stats"
 )
 
 // tinyConfig is a training run of a few seconds.
@@ -145,5 +147,55 @@ func TestPoolLift(t *testing.T) {
 	sum := Summarize(recs, erl.RunState{Status: erl.StatusFinished, Step: 40, Steps: 40})
 	if sum.Lift == nil || !strings.Contains(sum.String(), "reflection lift +0.056 [") {
 		t.Errorf("summary %q, want the pooled lift", sum.String())
+	}
+}
+
+// TestCombineLifts: the lifts of runs combined from their summaries give the figures of their
+// records pooled, to rounding, and intervals within a tenth of the pooled ones' width; a run
+// of more retries weighs more.
+func TestCombineLifts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 14))
+	var all []erl.Record
+	var runs []Lift
+	for run, steps := range []int{150, 300, 220} { // runs of unequal length: unequal weights
+		guided, plain := 0.10+0.05*float64(run), 0.12
+		var recs []erl.Record
+		for step := 1; step <= steps; step++ {
+			r := erl.Record{Step: step}
+			for range 8 { // 8 retried tasks a step, 1 to 4 attempts each
+				c := erl.RetryCount{Attempts: 1 + rng.IntN(4)}
+				for range c.Attempts {
+					if rng.Float64() < guided {
+						c.Guided++
+					}
+					if rng.Float64() < plain {
+						c.Plain++
+					}
+				}
+				r.RetryTasks = append(r.RetryTasks, c)
+			}
+			recs = append(recs, r)
+		}
+		l, _ := PoolLift(recs)
+		runs = append(runs, l)
+		all = append(all, recs...)
+	}
+	got, ok := CombineLifts(runs)
+	want, _ := PoolLift(all)
+	if !ok || got.Attempts != want.Attempts || got.Tasks != want.Tasks || got.Steps != want.Steps || got.FromStep != 1 || got.ToStep != 300 ||
+		got.Interval != CombinedLiftMethod {
+		t.Fatalf("combined %+v, want the counts of the pooled records %+v", got, want)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want stats.Estimate
+	}{{"lift", got.Lift, want.Lift}, {"guided", got.Guided, want.Guided}, {"plain", got.Plain, want.Plain}} {
+		width := f.want.Hi - f.want.Lo
+		if math.Abs(f.got.Value-f.want.Value) > 1e-12 || math.Abs(f.got.Lo-f.want.Lo) > width/10 || math.Abs(f.got.Hi-f.want.Hi) > width/10 {
+			t.Errorf("%s combined %+v, pooled from the records %+v", f.name, f.got, f.want)
+		}
+	}
+	if _, ok := CombineLifts(nil); ok {
+		t.Error("no lifts combined into one")
 	}
 }

@@ -476,7 +476,7 @@ func writeEnvMarkdown(b *strings.Builder, e EnvSummary, groups []Group) {
 	}
 	if len(e.Pruned) > 0 {
 		fmt.Fprintf(b, "Reported from their summaries, their metrics.jsonl absent (a committed reproduction keeps each run's config, summary and test scores, not its metrics): %s. "+
-			"They are in every table, each with its own lift (the table of every run); an algorithm of several runs with one of them has no lift pooled over its runs.",
+			"They are in every table, each with its own lift (the table of every run); an algorithm's lift over several runs is then their own lifts combined, weighted by their retries, with a normal interval from theirs (marked *).",
 			codeList(e.Pruned))
 		if len(e.Uncharted) > 0 {
 			fmt.Fprintf(b, " Not in the figure, their summaries (made by an erlgo before summaries kept every evaluation) holding no curve: %s.", codeList(e.Uncharted))
@@ -511,12 +511,12 @@ func writeEnvMarkdown(b *strings.Builder, e EnvSummary, groups []Group) {
 		b.WriteString("```\n")
 	}
 	b.WriteString("\n<details><summary>Every run</summary>\n\n")
-	b.WriteString("| run | steps | training time | env steps | final test (95% interval over levels) | best at step | best test | reflection lift (retries) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
+	b.WriteString("| run | steps | training time | env steps | final test (95% interval over levels) | best at step | best test | reflection lift (retries; guided / plain retry success) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, a := range e.Algos {
 		for _, r := range a.PerRun {
 			lift := ""
 			if l := r.Lift; l != nil {
-				lift = fmt.Sprintf("%s (%d)", formatDiff(l.Lift), l.Attempts)
+				lift = fmt.Sprintf("%s (%d; %.3f / %.3f)", formatDiff(l.Lift), l.Attempts, l.Guided.Value, l.Plain.Value)
 			}
 			fmt.Fprintf(b, "| `%s` | %d | %s | %d | %.3f %s | %d | %.3f %s | %s |\n", r.Dir, r.Steps, clock(r.WallSeconds, true), r.EnvSteps,
 				r.Final.Success, formatInterval(r.Final.Lo, r.Final.Hi), r.BestStep, r.Best.Success, formatInterval(r.Best.Lo, r.Best.Hi), lift)
