@@ -544,6 +544,31 @@ func detoured(t *testing.T, c *Contexts) (task envs.Task, short, long []envs.Act
 	return
 }
 
+// hindsightEpisodes returns a step's first attempts at two tasks, with their groups: task 0's
+// group a failure, a solution with a detour and the short one (returned), task 1's the given
+// number of failures; the failures are retried.
+func hindsightEpisodes(t *testing.T, c *Contexts, unsolvedFailures int) (ep *StepEpisodes, groups []int, solvedTask, unsolvedTask envs.Task, short []envs.Action) {
+	t.Helper()
+	solvedTask, short, long := detoured(t, c)
+	unsolvedTask = sokobanTask(t, 1000)
+	fail := []envs.Action{envs.Up, envs.Up}
+	ep = &StepEpisodes{
+		First: []*Attempt{
+			attemptWith(t, c, solvedTask, fail, Guidance{}),
+			attemptWith(t, c, solvedTask, long, Guidance{}),
+			attemptWith(t, c, solvedTask, short, Guidance{}),
+		},
+		Retried: []int{0},
+	}
+	groups = []int{0, 0, 0}
+	for range unsolvedFailures {
+		ep.Retried = append(ep.Retried, len(ep.First))
+		ep.First = append(ep.First, attemptWith(t, c, unsolvedTask, fail, Guidance{}))
+		groups = append(groups, 1)
+	}
+	return ep, groups, solvedTask, unsolvedTask, short
+}
+
 // TestHindsightRetries: with weights.hindsight_retry, each retry at a task that a first
 // attempt of its group solved has its guided context, reflection and all, trained on the
 // shortest solved attempt's actions, on the likelihood term with the term's weight; retries at
@@ -555,21 +580,7 @@ func TestHindsightRetries(t *testing.T) {
 		tr := newTestTrainer(t, cfg)
 		c := tr.Contexts
 		v := c.Vocab()
-		solvedTask, short, long := detoured(t, c)
-		unsolvedTask := sokobanTask(t, 1000)
-		fail := []envs.Action{envs.Up, envs.Up}
-		// Task 0's group: a failure, the long solution, the short one; task 1's: two failures.
-		ep := &StepEpisodes{
-			First: []*Attempt{
-				attemptWith(t, c, solvedTask, fail, Guidance{}),
-				attemptWith(t, c, solvedTask, long, Guidance{}),
-				attemptWith(t, c, solvedTask, short, Guidance{}),
-				attemptWith(t, c, unsolvedTask, fail, Guidance{}),
-				attemptWith(t, c, unsolvedTask, fail, Guidance{}),
-			},
-			Retried: []int{0, 3, 4},
-		}
-		groups := []int{0, 0, 0, 1, 1}
+		ep, groups, solvedTask, unsolvedTask, short := hindsightEpisodes(t, c, 2)
 		guide := Guidance{Reflection: v.IDs("push", "Right")}
 		ep.Second = []*Attempt{
 			attemptWith(t, c, solvedTask, []envs.Action{envs.Left}, guide),
@@ -639,19 +650,7 @@ func TestHindsightReflections(t *testing.T) {
 		tr := newTestTrainer(t, cfg)
 		c := tr.Contexts
 		v := c.Vocab()
-		solvedTask, short, long := detoured(t, c)
-		unsolvedTask := sokobanTask(t, 1000)
-		fail := []envs.Action{envs.Up, envs.Up}
-		ep := &StepEpisodes{
-			First: []*Attempt{
-				attemptWith(t, c, solvedTask, fail, Guidance{}),
-				attemptWith(t, c, solvedTask, long, Guidance{}),
-				attemptWith(t, c, solvedTask, short, Guidance{}),
-				attemptWith(t, c, unsolvedTask, fail, Guidance{}),
-			},
-			Retried: []int{0, 3},
-		}
-		groups := []int{0, 0, 0, 1}
+		ep, groups, solvedTask, unsolvedTask, short := hindsightEpisodes(t, c, 1)
 		guides := []Guidance{{Attempt: ep.First[0]}, {Attempt: ep.First[3]}}
 		if algo == AlgoERL {
 			words := [][]int32{v.IDs("push", "Right"), v.IDs("avoid", "wall")}
