@@ -88,11 +88,11 @@ func CombineLifts(lifts []Lift) (l Lift, ok bool) {
 		for _, r := range lifts {
 			w := float64(r.Attempts) / float64(l.Attempts)
 			e := figure(r)
-			se := (e.Hi - e.Lo) / (2 * normal95)
+			se := (e.Hi - e.Lo) / (2 * stats.Z95)
 			mean += w * e.Value
 			variance += w * w * se * se
 		}
-		half := normal95 * math.Sqrt(variance)
+		half := stats.Z95 * math.Sqrt(variance)
 		return stats.Estimate{Value: mean, Lo: mean - half, Hi: mean + half}
 	}
 	l.Lift = combine(func(r Lift) stats.Estimate { return r.Lift })
@@ -101,10 +101,6 @@ func CombineLifts(lifts []Lift) (l Lift, ok bool) {
 	l.Interval = CombinedLiftMethod
 	return l, true
 }
-
-// normal95 is the standard normal's 97.5th percentile: a 95% interval is ±normal95 standard
-// errors.
-const normal95 = 1.959963984540054
 
 // liftWindows pools the lift over consecutive windows of the records that measured it, about
 // runPlotWindows of them, for plotting the lift along a run.

@@ -38,8 +38,9 @@ const (
 // IntervalMethod says in words how Bootstrap's intervals are made, for outputs to state.
 const IntervalMethod = "95% interval, percentile bootstrap over levels (2000 resamples of the levels with replacement, fixed seed)"
 
-// z is the 97.5% quantile of the standard normal distribution.
-const z = 1.959963984540054
+// Z95 is the 97.5% quantile of the standard normal distribution: a normal 95% interval is
+// the estimate ± Z95 standard errors.
+const Z95 = 1.959963984540054
 
 // Bootstrap returns the ratio estimate ΣSum/ΣN over the clusters and its 95% percentile
 // bootstrap interval: the clusters are resampled with replacement resamples times, from a
@@ -93,6 +94,7 @@ func quantile(sorted []float64, q float64) float64 {
 // to a point at 0 or n successes. n must be positive.
 func Wilson(successes, n float64) Estimate {
 	p := successes / n
+	const z = Z95
 	centre := (p + z*z/(2*n)) / (1 + z*z/n)
 	half := z / (1 + z*z/n) * math.Sqrt(p*(1-p)/n+z*z/(4*n*n))
 	return Estimate{Value: p, Lo: math.Max(0, centre-half), Hi: math.Min(1, centre+half)}
