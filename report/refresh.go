@@ -5,6 +5,7 @@ import (
 	"io/fs"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/machine"
 )
 
 // Files are the names of the files Refresh writes into a run directory.
@@ -12,8 +13,9 @@ var Files = []string{MetricsCSVFile, SuccessPlotFile, LossPlotFile, LiftPlotFile
 
 // Refresh rewrites the report files of the run directory dir (Files) from what the run has
 // written so far, s being where it stands: metrics.csv, the plots, episodes.txt, the viewer's
-// page and summary.json (with the test scores and the pooled lift). It is erl.TrainOptions.Report's function for training runs. Each file
-// is written whole or not at all; a run with no records yet gets its summary alone.
+// page and summary.json (with the test scores, the pooled lift and this machine, as where the
+// run trains). It is erl.TrainOptions.Report's function for training runs. Each file is
+// written whole or not at all; a run with no records yet gets its summary alone.
 func Refresh(dir erl.RunDir, s erl.RunState) error {
 	recs, err := erl.ReadMetrics(dir.Metrics())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -27,6 +29,8 @@ func Refresh(dir erl.RunDir, s erl.RunState) error {
 	if err != nil {
 		return err
 	}
+	m := machine.This()
+	sum.Machine = &m
 	var errs []error
 	if len(recs) > 0 {
 		errs = append(errs, WriteCSV(string(dir), recs), PlotRun(string(dir), recs))

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/machine"
 	"github.com/erlgo/erlgo/internal/stats"
 )
 
@@ -67,6 +68,9 @@ func TestRefreshAtEveryExit(t *testing.T) {
 	if sum.Test == nil || sum.Test.Last.Step != 2 || sum.Test.Levels != 3 || sum.Lift == nil || sum.Lift.ToStep > 2 ||
 		!strings.Contains(sum.String(), "test success (sampled) of the best checkpoint") {
 		t.Errorf("summary %+v, %q; want the test scores of the interrupted run and the lift of its 2 steps", sum, sum)
+	}
+	if sum.Machine == nil || *sum.Machine != machine.This() {
+		t.Errorf("summary's machine %v, want where the run trained, %v", sum.Machine, machine.This())
 	}
 	text, err := os.ReadFile(filepath.Join(string(dir), EpisodesTextFile))
 	if err != nil || !strings.Contains(string(text), "=== step 2, task ") {

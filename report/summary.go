@@ -12,6 +12,7 @@ import (
 
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/internal/atomicfile"
+	"github.com/erlgo/erlgo/internal/machine"
 )
 
 // SummaryFile is the name of the summary of a run in its directory.
@@ -41,6 +42,9 @@ type Summary struct {
 	Lift *Lift `json:"reflection_lift,omitempty"`
 	// PeakRSSMB is the training process's peak resident set size, in MiB.
 	PeakRSSMB float64 `json:"peak_rss_mb"`
+	// Machine is where the run last trained (a resumed run may have trained elsewhere
+	// before); absent in summaries written before erlgo recorded it.
+	Machine *machine.Machine `json:"machine,omitempty"`
 	// Error is what stopped a failed run.
 	Error string `json:"error,omitempty"`
 }

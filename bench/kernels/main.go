@@ -18,7 +18,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -31,7 +30,7 @@ import (
 	"time"
 
 	"github.com/erlgo/erlgo/internal/atomicfile"
-	"github.com/erlgo/erlgo/kernels"
+	"github.com/erlgo/erlgo/internal/machine"
 )
 
 // minSample is the shortest sample: long against the clock's resolution and the cost of
@@ -53,15 +52,9 @@ type result struct {
 	Fraction float64   `json:"fraction_of_ceiling,omitempty"`
 }
 
-// A machine identifies where the results were taken.
-type machine struct {
-	CPU        string `json:"cpu"`
-	NumCPU     int    `json:"nproc"`
-	GOMAXPROCS int    `json:"gomaxprocs"`
-	Go         string `json:"go"`
-	OS         string `json:"os"`
-	Arch       string `json:"arch"`
-	Path       string `json:"cpu_path"` // the kernels' CPU path (kernels.CPUPath)
+// A host identifies where the results were taken.
+type host struct {
+	machine.Machine
 	// Devices describes the backends' devices beside the CPU, such as a GPU.
 	Devices []string `json:"devices,omitempty"`
 }
@@ -69,7 +62,7 @@ type machine struct {
 type report struct {
 	Command  string   `json:"command"`
 	Date     string   `json:"date"`
-	Machine  machine  `json:"machine"`
+	Machine  host     `json:"machine"`
 	Ceilings []result `json:"ceilings"`
 	Results  []result `json:"results"`
 }
@@ -123,8 +116,7 @@ Flags:
 	rep := report{
 		Command: strings.Join(append([]string{"go run ./bench/kernels"}, os.Args[1:]...), " "),
 		Date:    time.Now().UTC().Format(time.RFC3339),
-		Machine: machine{CPU: cpuModel(), NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-			Go: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, Path: kernels.CPUPath()},
+		Machine: host{Machine: machine.This()},
 	}
 	for _, b := range backends {
 		if d, ok := b.(interface{ Describe() string }); ok {
@@ -132,7 +124,7 @@ Flags:
 		}
 	}
 	m := rep.Machine
-	fmt.Printf("%s, %d CPUs, GOMAXPROCS %d, %s %s/%s, kernels on the %s path\n", m.CPU, m.NumCPU, m.GOMAXPROCS, m.Go, m.OS, m.Arch, m.Path)
+	fmt.Println(m.Machine)
 	for _, d := range m.Devices {
 		fmt.Println(d)
 	}
@@ -276,21 +268,4 @@ func printTable(out io.Writer, results []result) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-}
-
-// cpuModel returns the model name /proc/cpuinfo gives the first processor, or the
-// architecture where there is no such file.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
 }

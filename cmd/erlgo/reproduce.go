@@ -20,6 +20,7 @@ import (
 	"github.com/erlgo/erlgo/envs"
 	"github.com/erlgo/erlgo/erl"
 	"github.com/erlgo/erlgo/internal/atomicfile"
+	"github.com/erlgo/erlgo/internal/machine"
 	"github.com/erlgo/erlgo/model"
 	"github.com/erlgo/erlgo/report"
 )
@@ -758,13 +759,12 @@ func (p *reproduction) writeConfigs() error {
 // writeReport writes the reproduction's report from its finished runs.
 func (p *reproduction) writeReport() (report.ReproductionSummary, error) {
 	v := buildVersion()
-	about := []string{fmt.Sprintf("Last run by erlgo %s (%s, %s) on %s, on %d cores%s; each run's log says how many cores it had (GOMAXPROCS).",
-		v.Version, v.Go, v.Platform, time.Now().Format("2006-01-02"), runtime.NumCPU(), cpuModel())}
+	written := fmt.Sprintf("Report written by erlgo %s on %s, on %s.", v.Version, time.Now().Format("2006-01-02"), machine.This())
 	mc, err := model.NewConfig(p.settings.Base.Size)
 	if err != nil {
 		return report.ReproductionSummary{}, err
 	}
-	rep := report.Reproduction{Command: p.command(), About: about, Budget: p.budget.String(),
+	rep := report.Reproduction{Command: p.command(), Budget: p.budget.String(),
 		Model: fmt.Sprintf("the %s model (%d parameters)", p.settings.Base.Size, mc.NumParams())}
 	for _, env := range p.settings.Envs {
 		valFile, testFile := levelFiles(env)
@@ -803,7 +803,42 @@ func (p *reproduction) writeReport() (report.ReproductionSummary, error) {
 		}
 		rep.Envs = append(rep.Envs, e)
 	}
+	rep.About = []string{written, trainedOn(rep)}
 	return report.WriteReproduction(p.dir, rep)
+}
+
+// trainedOn says where the finished runs of rep trained, from their summaries: each machine
+// with its number of runs, in the order the report lists them.
+func trainedOn(rep report.Reproduction) string {
+	var machines []string
+	runs := map[string]int{}
+	unrecorded := 0
+	for _, e := range rep.Envs {
+		for _, a := range e.Algos {
+			for _, r := range a.Runs {
+				if r.Summary == nil || r.Summary.Machine == nil {
+					unrecorded++
+					continue
+				}
+				m := r.Summary.Machine.String()
+				if runs[m] == 0 {
+					machines = append(machines, m)
+				}
+				runs[m]++
+			}
+		}
+	}
+	var parts []string
+	for _, m := range machines {
+		parts = append(parts, fmt.Sprintf("%s (%s)", m, plural(runs[m], "run")))
+	}
+	if unrecorded > 0 {
+		parts = append(parts, fmt.Sprintf("not recorded for %s, whose summaries predate it", plural(unrecorded, "run")))
+	}
+	if len(parts) == 0 {
+		return "No run has finished yet."
+	}
+	return "The runs trained on (each run's last stretch of training): " + strings.Join(parts, "; ") + "."
 }
 
 // finishedRun reads the summary, records and test scores of run r, if it finished.
@@ -826,18 +861,4 @@ func (p *reproduction) finishedRun(r plannedRun) (report.Run, bool, error) {
 		return report.Run{}, false, err
 	}
 	return report.Run{Name: r.name, Records: recs, Test: &ts, Summary: &s}, true, nil
-}
-
-// cpuModel returns ", CPU MODEL" from /proc/cpuinfo, or "" where the system does not say.
-func cpuModel() string {
-	raw, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return " (" + strings.TrimSpace(v) + ")"
-		}
-	}
-	return ""
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/erlgo/erlgo/envs"
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/machine"
 	"github.com/erlgo/erlgo/report"
 )
 
@@ -261,7 +262,10 @@ func TestReproduceResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"erlgo reproduce --env sokoban --seeds 2 --budget 80", "all 4 planned runs finished", "| ERL | 2 | 80 |", "| RLVR | 2 | 80 |", "(sokoban.png)"} {
+	here := machine.This()
+	trained := "The runs trained on (each run's last stretch of training): " + here.CPU
+	for _, want := range []string{"erlgo reproduce --env sokoban --seeds 2 --budget 80", "all 4 planned runs finished", "| ERL | 2 | 80 |", "| RLVR | 2 | 80 |", "(sokoban.png)",
+		trained, fmt.Sprintf("kernels on the %s path (4 runs).", here.Path)} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
 		}
