@@ -201,7 +201,7 @@ func TestTable(reports []GroupReport) string {
 		}
 	}
 	lengths = slices.Compact(slices.Sorted(slices.Values(lengths)))
-	b.WriteString("\ntest sampled (best) by optimal solution length: success (mean over a group's runs) and the levels of that length\n")
+	b.WriteString("\ntest sampled (best) by optimal solution length: success (mean over a group's runs) and the levels of that length its runs were scored at, summed over the runs\n")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	header := "group"
 	for _, m := range lengths {
