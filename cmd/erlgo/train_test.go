@@ -369,17 +369,26 @@ func TestREADMEReproductionFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	const results = "bench/results/reproduce-600steps"
-	// README's $R, $S and $F: the reproduction at 600 steps a run, and Sokoban's and
-	// FrozenLake's at 20 minutes.
-	paths := strings.NewReplacer("$R", "../../"+results, "$S", "../../bench/results/reproduce-sokoban-20min", "$F", "../../bench/results/reproduce-frozenlake-20min")
+	// README's $SOKOBAN and $FROZENLAKE: the comparison at the default, 20 minutes a run; $R,
+	// $S and $F: the earlier default's at 600 steps a run, and Sokoban's and FrozenLake's at 20
+	// minutes. (The longer names come first: at one position the first that matches replaces.)
+	paths := strings.NewReplacer("$SOKOBAN", "../../bench/results/reproduce-sokoban-20min-default",
+		"$FROZENLAKE", "../../bench/results/reproduce-frozenlake-20min-default",
+		"$R", "../../"+results, "$S", "../../bench/results/reproduce-sokoban-20min", "$F", "../../bench/results/reproduce-frozenlake-20min")
 	score := func(ev erl.Evaluation) string {
 		return fmt.Sprintf("%.3f sampled, %.3f greedy", ev.Sampled.Success, ev.Greedy.Success)
 	}
 	random := func(res struct{ Random erl.Score }) string { return fmt.Sprintf("%.3f", res.Random.Success) }
 	for _, tc := range []struct {
-		shown  string // the command as README shows it, with $R, $S or $F for a results directory
+		shown  string // the command as README shows it, with $R, $S, $F, $SOKOBAN or $FROZENLAKE for a results directory
 		figure func(out []byte) (string, error)
 	}{
+		{"erlgo eval --checkpoint $SOKOBAN/sokoban/erl-s1/best.safetensors --levels $SOKOBAN/levels/sokoban-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $SOKOBAN/sokoban/rlvr-s1/best.safetensors --levels $SOKOBAN/levels/sokoban-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $FROZENLAKE/frozenlake/erl-s1/best.safetensors --levels $FROZENLAKE/levels/frozenlake-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --checkpoint $FROZENLAKE/frozenlake/rlvr-s1/best.safetensors --levels $FROZENLAKE/levels/frozenlake-test.jsonl", jsonFigure(score)},
+		{"erlgo eval --random --levels $SOKOBAN/levels/sokoban-test.jsonl --samples 32", jsonFigure(random)},
+		{"erlgo eval --random --levels $FROZENLAKE/levels/frozenlake-test.jsonl --samples 32", jsonFigure(random)},
 		{"erlgo eval --checkpoint $R/sokoban/erl-s1/best.safetensors --levels $R/levels/sokoban-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --checkpoint $R/frozenlake/erl-s1/best.safetensors --levels $R/levels/frozenlake-test.jsonl", jsonFigure(score)},
 		{"erlgo eval --random --levels $R/levels/sokoban-test.jsonl --samples 32", jsonFigure(random)},
