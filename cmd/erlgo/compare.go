@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/machine"
 	"github.com/erlgo/erlgo/report"
 )
 
@@ -44,7 +45,9 @@ gives the first group's test success (sampled) less each other group's, of the l
 best checkpoints, with 95% intervals from a bootstrap over runs and levels, the levels drawn
 alike for both groups; where they were not, compare says why it gives none. A run pruned to
 its config.json, summary.json and test-scores.json (as a committed reproduction keeps its
-runs) is compared from its summary: its validation curve, its end and its lift.
+runs) is compared from its summary: its validation curve, its end and its lift. Where the
+runs' summaries say they trained on different machines (or cores), compare notes it, with
+each machine's runs: their wall-clock and time-budgeted figures then mix the machines' speeds.
 
 With --json standard output is one JSON object, {"groups": [...], "differences": [...]}, each
 group with its runs, their test scores and lifts (see the second table), and the differences
@@ -92,9 +95,13 @@ func runCompare(sio stdio, args []string) error {
 	}
 
 	runs := make([]report.Run, len(dirs))
+	machines := make([]*machine.Machine, len(dirs))
 	for i, dir := range dirs {
 		if runs[i], err = loadRun(dir); err != nil {
 			return err
+		}
+		if s, err := report.ReadSummary(dir); err == nil {
+			machines[i] = s.Machine
 		}
 	}
 	if *byAlgo {
@@ -130,6 +137,10 @@ func runCompare(sio stdio, args []string) error {
 	case len(groups) > 1 && slices.ContainsFunc(runs, func(r report.Run) bool { return r.Test != nil }):
 		fmt.Fprintf(tables, "\nno differences of test success between the groups: %s\n", whyNot)
 	}
+	if differentMachines(machines) {
+		fmt.Fprintf(sio.err, "\nnote: these runs trained on different machines or cores, whose speeds differ (and whose kernel paths "+
+			"can make the runs themselves differ): read their wall-clock and time-budgeted results with care. %s\n", trainedOn(machines))
+	}
 	if err := report.PlotCompareGroups(*out, groups, baselines...); err != nil {
 		return err
 	}
@@ -160,6 +171,21 @@ func groupRuns(runs []report.Run, names []string) []report.Group {
 		groups[j].Runs = append(groups[j].Runs, runs[i])
 	}
 	return groups
+}
+
+// differentMachines reports whether the machines recorded hold two that differ.
+func differentMachines(machines []*machine.Machine) bool {
+	var first *machine.Machine
+	for _, m := range machines {
+		switch {
+		case m == nil:
+		case first == nil:
+			first = m
+		case *m != *first:
+			return true
+		}
+	}
+	return false
 }
 
 // loadRun reads the run in dir: its records or, where it was pruned to its summary (a

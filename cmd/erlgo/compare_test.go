@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/erlgo/erlgo/erl"
+	"github.com/erlgo/erlgo/internal/machine"
 	"github.com/erlgo/erlgo/report"
 )
 
@@ -435,6 +436,46 @@ func TestCompareDifferences(t *testing.T) {
 		out, tables := compare("a,c", dirs["a-s1"], tc.run)
 		if strings.Contains(out, "differences") || !strings.Contains(tables, "no differences of test success between the groups: ") || !strings.Contains(tables, tc.want) {
 			t.Errorf("%s: --json %q, tables:\n%s\nwant no differences, saying %q", tc.run, out, tables, tc.want)
+		}
+	}
+}
+
+// TestCompareMachines: compare notes runs that their summaries say trained on different
+// machines, and says nothing of runs that trained on one or did not record it.
+func TestCompareMachines(t *testing.T) {
+	root := t.TempDir()
+	here := machine.This()
+	other := here
+	other.CPU, other.GOMAXPROCS = "Other CPU", here.GOMAXPROCS+1
+	withMachine := func(name string, m *machine.Machine) string {
+		dir := writeRun(t, root, name, "erl", 4)
+		raw, err := json.Marshal(report.Summary{Status: erl.StatusFinished, Step: 4, Steps: 4, Machine: m})
+		if err == nil {
+			err = os.WriteFile(filepath.Join(dir, report.SummaryFile), raw, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	a, b, c, unrecorded := withMachine("a", &here), withMachine("b", &here), withMachine("c", &other), withMachine("d", nil)
+	const note = "note: these runs trained on different machines"
+	for _, tc := range []struct {
+		name string
+		dirs []string
+		want string // in stderr; "" for no note
+	}{
+		{"one machine", []string{a, b, unrecorded}, ""},
+		{"two machines", []string{a, b, c, unrecorded}, fmt.Sprintf("%s (2 runs); %s (1 run); not recorded for 1 run", here, other)},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"compare", "--out", filepath.Join(root, "cmp.png")}, tc.dirs...)
+		if code := run(args, stdio{out: &stdout, err: &stderr}); code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.name, code, stderr.String())
+		}
+		got := stderr.String()
+		if tc.want == "" && strings.Contains(got, note) || tc.want != "" && (!strings.Contains(got, note) || !strings.Contains(got, tc.want)) {
+			t.Errorf("%s: stderr %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

@@ -803,42 +803,45 @@ func (p *reproduction) writeReport() (report.ReproductionSummary, error) {
 		}
 		rep.Envs = append(rep.Envs, e)
 	}
-	rep.About = []string{written, trainedOn(rep)}
-	return report.WriteReproduction(p.dir, rep)
-}
-
-// trainedOn says where the finished runs of rep trained, from their summaries: each machine
-// with its number of runs, in the order the report lists them.
-func trainedOn(rep report.Reproduction) string {
-	var machines []string
-	runs := map[string]int{}
-	unrecorded := 0
+	var machines []*machine.Machine
 	for _, e := range rep.Envs {
 		for _, a := range e.Algos {
 			for _, r := range a.Runs {
-				if r.Summary == nil || r.Summary.Machine == nil {
-					unrecorded++
-					continue
-				}
-				m := r.Summary.Machine.String()
-				if runs[m] == 0 {
-					machines = append(machines, m)
-				}
-				runs[m]++
+				machines = append(machines, r.Summary.Machine)
 			}
 		}
 	}
-	var parts []string
+	rep.About = []string{written}
+	if len(machines) > 0 {
+		rep.About = append(rep.About, "The runs trained on (each run's last stretch of training): "+trainedOn(machines)+".")
+	}
+	return report.WriteReproduction(p.dir, rep)
+}
+
+// trainedOn says where runs trained, from the machines their summaries record (nil where a
+// summary does not): each machine with its number of runs, in the order of their first runs.
+func trainedOn(machines []*machine.Machine) string {
+	var names []string
+	runs := map[string]int{}
+	unrecorded := 0
 	for _, m := range machines {
-		parts = append(parts, fmt.Sprintf("%s (%s)", m, plural(runs[m], "run")))
+		if m == nil {
+			unrecorded++
+			continue
+		}
+		if runs[m.String()] == 0 {
+			names = append(names, m.String())
+		}
+		runs[m.String()]++
+	}
+	var parts []string
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s (%s)", name, plural(runs[name], "run")))
 	}
 	if unrecorded > 0 {
 		parts = append(parts, fmt.Sprintf("not recorded for %s, whose summaries predate it", plural(unrecorded, "run")))
 	}
-	if len(parts) == 0 {
-		return "No run has finished yet."
-	}
-	return "The runs trained on (each run's last stretch of training): " + strings.Join(parts, "; ") + "."
+	return strings.Join(parts, "; ")
 }
 
 // finishedRun reads the summary, records and test scores of run r, if it finished.
